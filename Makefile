@@ -1,0 +1,153 @@
+# meshgate: one static firmware image per board (DESIGN.md section 3).
+#
+#   make [BOARD=b]      build/b/meshgate (static, stripped) + build/b/meshgate.map
+#   make run            build the host firmware and boot it
+#   make test           lint + unit tests on every board (native with ASan and
+#                       UBSan, the cross boards under qemu-user)
+#   make check [BOARD=b]  unit tests of one board
+#   make size           text/data/bss per component for every board
+#
+# Boards: host qemu-aarch64 qemu-armhf qemu-riscv64. Everything the build
+# needs is installed by tools/bootstrap and built by tools/deps.
+
+BOARD  ?= host
+BOARDS := host qemu-aarch64 qemu-armhf qemu-riscv64
+SHARED ?= ../shared
+NPROC  := $(shell nproc 2>/dev/null || echo 2)
+
+ifeq ($(wildcard board/$(BOARD)/board.mk),)
+$(error unknown BOARD '$(BOARD)': one of $(BOARDS))
+endif
+include board/$(BOARD)/board.mk
+
+B     := build/$(BOARD)
+DEPS  := $(B)/deps
+SRC   := build/src
+CC    := $(CROSS)gcc
+STRIP := $(CROSS)strip
+
+SIG := $(SRC)/libsignal-protocol-c/src
+ED  := $(SIG)/curve25519/ed25519
+
+CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -O2 -g \
+          -ffunction-sections -fdata-sections $(BOARD_CFLAGS) \
+          -Iboard/$(BOARD) -Ihal -Icrypto -Ifirmware -Ifirmware/net/port \
+          -I$(SRC)/mbedtls/include -I$(SRC)/lwip/src/include -I$(SRC)/jsmn \
+          -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"' \
+          -DJSMN_HEADER -DJSMN_STRICT -DJSMN_PARENT_LINKS -MMD -MP
+# Only the modules wrapping libsignal's curve code see its private headers.
+REF10_INC := -I$(ED) -I$(ED)/nacl_includes -I$(SIG)/curve25519
+
+# Every allocation goes through hal/heap_guard.c (DESIGN.md section 2).
+WRAP    := -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc -Wl,--wrap=free
+LDFLAGS := -Wl,--gc-sections $(WRAP)
+LIBS    := $(DEPS)/liblwip.a $(DEPS)/libsignal-protocol-c.a $(DEPS)/libmbedcrypto.a \
+           $(DEPS)/libjsmn.a
+LDLIBS  := -lm
+
+# The host's unit tests run with sanitizers (so dynamically linked); the
+# cross boards' tests are static and run under qemu-user.
+ifeq ($(BOARD),host)
+TEST_CFLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+TEST_LDFLAGS := -fsanitize=address,undefined
+TOBJ         := $(B)/tobj
+else
+TEST_CFLAGS  :=
+TEST_LDFLAGS := -static
+TOBJ         := $(B)/obj
+endif
+
+CORE_SRCS := $(wildcard hal/*.c hal/linux/*.c crypto/*.c) \
+             $(filter-out firmware/main.c,$(wildcard firmware/*.c firmware/*/*.c))
+FW_SRCS   := firmware/main.c $(CORE_SRCS)
+UNIT_SRCS := $(wildcard tests/unit/*.c) $(CORE_SRCS)
+
+FW_OBJS   := $(FW_SRCS:%.c=$(B)/obj/%.o)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(TOBJ)/%.o)
+
+.PHONY: all run test check lint size clean distclean deps
+all: $(B)/meshgate
+
+# --- tools and libraries --------------------------------------------------
+
+build/.bootstrap: tools/bootstrap
+	@mkdir -p build
+	@sh tools/bootstrap
+	@touch $@
+
+$(DEPS)/.built: tools/deps tools/deps.mk crypto/mbedtls_config.h firmware/lwipopts.h \
+                board/$(BOARD)/board.h board/$(BOARD)/board.mk | build/.bootstrap
+	+@sh tools/deps build $(BOARD)
+	@touch $@
+
+$(LIBS): $(DEPS)/.built
+deps: $(DEPS)/.built
+
+# --- our code -------------------------------------------------------------
+
+$(B)/obj/crypto/ed25519.o $(B)/obj/crypto/x25519.o \
+$(B)/tobj/crypto/ed25519.o $(B)/tobj/crypto/x25519.o: CFLAGS += $(REF10_INC)
+
+$(B)/obj/%.o: %.c | $(DEPS)/.built
+	@mkdir -p $(@D)
+	@echo "  CC [$(BOARD)] $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
+
+ifneq ($(TOBJ),$(B)/obj)
+$(TOBJ)/%.o: %.c | $(DEPS)/.built
+	@mkdir -p $(@D)
+	@echo "  CC [$(BOARD) test] $<"
+	@$(CC) $(CFLAGS) $(TEST_CFLAGS) -c $< -o $@
+endif
+
+$(B)/meshgate.elf: $(FW_OBJS) $(LIBS)
+	@echo "  LD [$(BOARD)] $@"
+	@$(CC) -static $(LDFLAGS) -Wl,-Map=$(B)/meshgate.map -o $@ $(FW_OBJS) $(LIBS) $(LDLIBS)
+
+$(B)/meshgate: $(B)/meshgate.elf
+	@$(STRIP) -o $@ $<
+	@echo "  FW [$(BOARD)] $@ ($$(stat -c %s $@) bytes)"
+
+$(B)/unit: $(UNIT_OBJS) $(LIBS)
+	@echo "  LD [$(BOARD) test] $@"
+	@$(CC) $(TEST_LDFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBS) $(LDLIBS)
+
+# --- running and testing --------------------------------------------------
+
+run: $(B)/meshgate
+	$(RUNNER) $(B)/meshgate
+
+check: $(B)/unit
+	@echo "== unit tests [$(BOARD)]"
+	@$(RUNNER) $(B)/unit --vectors $(SHARED)/vectors/wycheproof > $(B)/unit.log 2>&1; \
+	    rc=$$?; cat $(B)/unit.log; exit $$rc
+
+lint: build/.bootstrap
+	@echo "== cppcheck"
+	@cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
+	    --inline-suppr --suppress=missingIncludeSystem \
+	    -Iboard/host -Ihal -Icrypto -Ifirmware -Ifirmware/net/port \
+	    hal crypto firmware tests/unit
+
+test: build/.bootstrap
+	@$(MAKE) --no-print-directory lint
+	@set -e; for b in $(BOARDS); do \
+	    $(MAKE) --no-print-directory -j$(NPROC) BOARD=$$b all check; \
+	done
+	@echo "== summary"
+	@for b in $(BOARDS); do printf '%-14s %s\n' $$b "$$(tail -n 1 build/$$b/unit.log)"; done
+	@cat $(BOARDS:%=build/%/unit.log) | awk '/^[0-9]+ passed, [0-9]+ failed$$/ \
+	    { p += $$1; f += $$3 } END { printf "total: %d passed, %d failed\n", p, f; exit f > 0 }'
+
+size: build/.bootstrap
+	@set -e; for b in $(BOARDS); do $(MAKE) --no-print-directory -j$(NPROC) BOARD=$$b all; done
+	@/usr/bin/python3 tools/size-report $(BOARDS:%=build/%/meshgate.map)
+
+clean:
+	rm -rf $(BOARDS:%=build/%/obj) $(BOARDS:%=build/%/tobj) $(BOARDS:%=build/%/meshgate*) \
+	       $(BOARDS:%=build/%/unit)
+
+distclean:
+	rm -rf build
+
+-include $(shell find $(B)/obj $(B)/tobj -name '*.d' 2>/dev/null)

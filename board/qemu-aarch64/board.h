@@ -1,0 +1,47 @@
+/* Board qemu-aarch64: aarch64. Every fixed size in the firmware comes from here. */
+#ifndef BOARD_H
+#define BOARD_H
+
+#define BOARD_NAME              "qemu-aarch64"
+#define BOARD_ARCH              "aarch64"
+
+/* Network: the TAP device the firmware attaches to, and its static address. */
+#define BOARD_TAP_NAME          "mg0"
+#define BOARD_IP_ADDR           "10.42.0.2"
+#define BOARD_IP_NETMASK        "255.255.255.0"
+#define BOARD_IP_GATEWAY        "10.42.0.1"
+
+/* Default ports (PROTOCOLS.md). */
+#define BOARD_PORT_RELAY        8080
+#define BOARD_PORT_CONTROL      8444
+#define BOARD_PORT_COORD        8190
+#define BOARD_PORT_PEER         9632
+
+/* Console UART: "-" is the process's stdin/stdout. */
+#define BOARD_UART_PATH         "-"
+
+/* Flash: NOR geometry and partitions (byte offsets into the device). */
+#define BOARD_FLASH_PATH        "flash.img"
+#define BOARD_FLASH_SECTOR      4096u
+#define BOARD_FLASH_SIZE        (2048 * 1024u)
+#define BOARD_PART_KEYS_OFF     0u
+#define BOARD_PART_KEYS_SIZE    (64u * 1024u)
+#define BOARD_PART_REGISTRY_OFF (64u * 1024u)
+#define BOARD_PART_REGISTRY_SIZE (64u * 1024u)
+#define BOARD_PART_MAILBOX_OFF  (128u * 1024u)
+#define BOARD_PART_MAILBOX_SIZE (BOARD_FLASH_SIZE - BOARD_PART_MAILBOX_OFF)
+
+/* Pools. */
+#define BOARD_HTTP_CONNS        32
+#define BOARD_HTTP_HDR_MAX      4096
+#define BOARD_HTTP_BODY_MAX     (64 * 1024)
+#define BOARD_RELAY_USERS       256
+#define BOARD_RELAY_MESSAGES    4096
+#define BOARD_NONCE_SLOTS       1024
+#define BOARD_PEERS             16
+
+/* Static arenas for third-party code that allocates. */
+#define BOARD_MBEDTLS_ARENA     (48 * 1024)
+#define BOARD_SIGNAL_ARENA      (64 * 1024)
+
+#endif /* BOARD_H */

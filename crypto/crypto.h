@@ -1,0 +1,44 @@
+/* Cryptographic primitives over our mbedTLS build. mbedTLS allocates its
+ * contexts from a static arena (BOARD_MBEDTLS_ARENA bytes), never the heap.
+ * All functions return 0 or a negative MG_ERR_* code. */
+#ifndef CRYPTO_H
+#define CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MG_SHA256_LEN 32
+
+/* Sets up the mbedTLS arena and seeds the DRBG from hal_entropy(). Call once
+ * at init, before any other function here. */
+int mg_crypto_init(void);
+
+/* Cryptographically strong random bytes (CTR_DRBG, reseeded by mbedTLS). */
+int mg_random(void *buf, size_t len);
+
+void mg_sha256(const void *data, size_t len, uint8_t out[MG_SHA256_LEN]);
+
+void mg_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
+                    uint8_t out[MG_SHA256_LEN]);
+
+/* HKDF-SHA256 (RFC 5869). MG_ERR_INVAL if okm_len > 255 * 32. */
+int mg_hkdf_sha256(const void *salt, size_t salt_len, const void *ikm, size_t ikm_len,
+                   const void *info, size_t info_len, void *okm, size_t okm_len);
+
+/* AES-GCM with a 128/192/256-bit key and any non-empty IV. Encryption writes
+ * len bytes to out and tag_len bytes to tag. Decryption checks the tag first:
+ * MG_ERR_AUTH (and out zeroed) if it does not match. */
+int mg_aes_gcm_encrypt(const uint8_t *key, size_t key_len, const uint8_t *iv, size_t iv_len,
+                       const void *aad, size_t aad_len, const void *in, size_t len,
+                       void *out, uint8_t *tag, size_t tag_len);
+int mg_aes_gcm_decrypt(const uint8_t *key, size_t key_len, const uint8_t *iv, size_t iv_len,
+                       const void *aad, size_t aad_len, const void *in, size_t len,
+                       void *out, const uint8_t *tag, size_t tag_len);
+
+/* Compares n bytes in time independent of their contents; 0 when equal. */
+int mg_ct_compare(const void *a, const void *b, size_t n);
+
+/* Bytes of the mbedTLS arena in use now and at most so far. */
+void mg_crypto_arena_use(size_t *used, size_t *high_water, size_t *capacity);
+
+#endif

@@ -1,0 +1,4 @@
+#ifndef MESHGATE_VERSION_H
+#define MESHGATE_VERSION_H
+#define MESHGATE_VERSION "0.1.0"
+#endif
