@@ -65,7 +65,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c) $(CORE_SRCS)
 FW_OBJS   := $(FW_SRCS:%.c=$(B)/obj/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(TOBJ)/%.o)
 
-.PHONY: all run test check lint size clean distclean deps
+.PHONY: all run shell test check lint size clean distclean deps integ
 all: $(B)/meshgate
 
 # --- tools and libraries --------------------------------------------------
@@ -114,8 +114,18 @@ $(B)/unit: $(UNIT_OBJS) $(LIBS)
 
 # --- running and testing --------------------------------------------------
 
+NETNS ?= meshgate
+
+# The firmware in a private network namespace, its console on this terminal.
 run: $(B)/meshgate
-	$(RUNNER) $(B)/meshgate
+	@sh tools/netns up $(NETNS)
+	@echo "meshgate: 10.42.0.2 in namespace '$(NETNS)'; from another terminal:"
+	@echo "  make shell    then    curl http://10.42.0.2:8080/health"
+	@sh tools/netns exec $(NETNS) $(RUNNER) $(B)/meshgate; sh tools/netns down $(NETNS)
+
+# A shell in the namespace of `make run`.
+shell:
+	@sh tools/netns exec $(NETNS) $${SHELL:-/bin/sh}
 
 check: $(B)/unit
 	@echo "== unit tests [$(BOARD)]"
@@ -129,15 +139,23 @@ lint: build/.bootstrap
 	    -Iboard/host -Ihal -Icrypto -Ifirmware -Ifirmware/net/port \
 	    hal crypto firmware tests/unit
 
+INTEG_BOARDS := host qemu-aarch64 qemu-riscv64
+
+# The real firmware over TAP in a private namespace, driven by pytest.
+integ: $(B)/meshgate build/.bootstrap
+	@echo "== integration tests [$(BOARD)]"
+	@sh tools/netns up mg-integ-$(BOARD)
+	@sh tools/netns exec mg-integ-$(BOARD) /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+	    tests/integ --board $(BOARD) --runner "$(RUNNER)" > $(B)/integ.log 2>&1; \
+	    rc=$$?; sh tools/netns down mg-integ-$(BOARD); cat $(B)/integ.log; exit $$rc
+
 test: build/.bootstrap
 	@$(MAKE) --no-print-directory lint
 	@set -e; for b in $(BOARDS); do \
 	    $(MAKE) --no-print-directory -j$(NPROC) BOARD=$$b all check; \
 	done
 	@echo "== summary"
-	@for b in $(BOARDS); do printf '%-14s %s\n' $$b "$$(tail -n 1 build/$$b/unit.log)"; done
-	@cat $(BOARDS:%=build/%/unit.log) | awk '/^[0-9]+ passed, [0-9]+ failed$$/ \
-	    { p += $$1; f += $$3 } END { printf "total: %d passed, %d failed\n", p, f; exit f > 0 }'
+	@/usr/bin/python3 tools/test-summary $(BOARDS:%=build/%/unit.log)
 
 size: build/.bootstrap
 	@set -e; for b in $(BOARDS); do $(MAKE) --no-print-directory -j$(NPROC) BOARD=$$b all; done

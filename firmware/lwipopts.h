@@ -53,7 +53,7 @@
 
 /* Statistics feed the `mem` console command (use and high-water per pool). */
 #define LWIP_STATS                  1
-#define LWIP_STATS_DISPLAY          0
+#define LWIP_STATS_DISPLAY          1   /* gives each pool its name */
 #define MEM_STATS                   1
 #define MEMP_STATS                  1
 #define LINK_STATS                  1

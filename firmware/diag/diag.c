@@ -1,0 +1,77 @@
+#include "diag.h"
+
+#include "board.h"
+#include "clock.h"
+#include "heap_guard.h"
+#include "loop.h"
+#include "lwip/stats.h"
+#include "net.h"
+#include "net/http_server.h"
+#include "net/netif_tap.h"
+#include "pool.h"
+#include "version.h"
+
+static void loop_json(struct textbuf *b)
+{
+    const struct loop_stats *ls = loop_get_stats();
+    int i;
+
+    textbuf_printf(b, "\"loop\":{\"passes\":%llu,\"longestPassUs\":%llu,\"services\":[",
+                   (unsigned long long)ls->passes, (unsigned long long)ls->longest_pass_us);
+    for (i = 0; i < ls->n_services; i++)
+        textbuf_printf(b, "%s{\"name\":\"%s\",\"longestPollUs\":%llu}", i ? "," : "",
+                       ls->services[i].name,
+                       (unsigned long long)ls->services[i].longest_poll_us);
+    textbuf_printf(b, "]}");
+}
+
+static void pools_json(struct textbuf *b)
+{
+    const struct pool_stat *p;
+    int first = 1, i;
+
+    textbuf_printf(b, "\"pools\":[");
+    for (p = pool_first(); p; p = pool_next(p), first = 0)
+        textbuf_printf(b, "%s{\"name\":\"%s\",\"capacity\":%zu,\"used\":%zu,\"highWater\":%zu,"
+                       "\"refused\":%lu}", first ? "" : ",", p->name, p->capacity, p->used,
+                       p->high_water, p->refused);
+#if MEMP_STATS
+    /* lwIP's own pools, under their lwIP names. */
+    for (i = 0; i < MEMP_MAX; i++) {
+        const struct stats_mem *m = lwip_stats.memp[i];
+        if (m)
+            textbuf_printf(b, "%s{\"name\":\"lwip.%s\",\"capacity\":%u,\"used\":%u,"
+                           "\"highWater\":%u,\"refused\":%u}", first ? "" : ",", m->name,
+                           (unsigned)m->avail, (unsigned)m->used, (unsigned)m->max,
+                           (unsigned)m->err);
+        first = 0;
+    }
+#endif
+    textbuf_printf(b, ",{\"name\":\"lwip.heap\",\"capacity\":%u,\"used\":%u,\"highWater\":%u,"
+                   "\"refused\":%u}]", (unsigned)lwip_stats.mem.avail,
+                   (unsigned)lwip_stats.mem.used, (unsigned)lwip_stats.mem.max,
+                   (unsigned)lwip_stats.mem.err);
+}
+
+void diag_firmware_json(struct textbuf *b)
+{
+    struct heap_stats hs;
+    struct http_server_stats h;
+    struct hal_net_stats n;
+
+    heap_get_stats(&hs);
+    http_server_get_stats(&h);
+    hal_net_get_stats(&n);
+    textbuf_printf(b, "{\"version\":\"%s\",\"board\":\"%s\",", MESHGATE_VERSION, BOARD_NAME);
+    loop_json(b);
+    textbuf_printf(b, ",\"heap\":{\"initCalls\":%lu,\"callsAfterSeal\":%lu,\"sealed\":%s},",
+                   hs.init_calls, hs.calls_after_seal, hs.sealed ? "true" : "false");
+    pools_json(b);
+    textbuf_printf(b, ",\"http\":{\"accepted\":%lu,\"requests\":%lu,\"parseErrors\":%lu,"
+                   "\"timeouts\":%lu,\"evicted\":%lu,\"refusedBusy\":%lu,\"active\":%zu,"
+                   "\"highWater\":%zu}", h.accepted, h.requests, h.parse_errors, h.timeouts,
+                   h.evicted, h.refused_busy, h.active, h.high_water);
+    textbuf_printf(b, ",\"net\":{\"rxFrames\":%lu,\"txFrames\":%lu,\"txDropped\":%lu,"
+                   "\"rxDropped\":%lu}}", n.rx_frames, n.tx_frames, n.tx_dropped,
+                   netif_tap_rx_dropped());
+}

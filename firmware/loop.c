@@ -1,0 +1,101 @@
+#include "loop.h"
+
+#include "clock.h"
+#include "lwip/timeouts.h"
+#include "mg_err.h"
+#include "net/netif_tap.h"
+#include "wait.h"
+
+/* The longest the loop sleeps with nothing due: bounds the latency of any
+ * deadline a service forgot to report. */
+#define LOOP_MAX_SLEEP_MS 100
+
+static const struct service *services[LOOP_MAX_SERVICES];
+static struct loop_stats stats;
+static volatile int stop;
+
+int loop_add(const struct service *s)
+{
+    if (stats.n_services == LOOP_MAX_SERVICES)
+        return MG_ERR_NOSPC;
+    services[stats.n_services] = s;
+    stats.services[stats.n_services].name = s->name;
+    stats.n_services++;
+    return 0;
+}
+
+int loop_init_services(const char **failed)
+{
+    int i, rc;
+
+    stats.started_ms = hal_clock_ms();
+    for (i = 0; i < stats.n_services; i++) {
+        if (!services[i]->init)
+            continue;
+        rc = services[i]->init();
+        if (rc != 0) {
+            *failed = services[i]->name;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int wait_budget(uint64_t now, int max_wait_ms)
+{
+    uint64_t due = now + (uint64_t)max_wait_ms;
+    uint32_t lwip_sleep = sys_timeouts_sleeptime();
+    int i;
+
+    if (lwip_sleep != SYS_TIMEOUTS_SLEEPTIME_INFINITE && now + lwip_sleep < due)
+        due = now + lwip_sleep;
+    for (i = 0; i < stats.n_services; i++) {
+        if (services[i]->next_deadline) {
+            uint64_t d = services[i]->next_deadline(now);
+            if (d < due)
+                due = d;
+        }
+    }
+    return due <= now ? 0 : (int)(due - now);
+}
+
+void loop_pass(int max_wait_ms)
+{
+    uint64_t start = hal_clock_us(), now = hal_clock_ms(), t0, spent;
+    int i;
+
+    netif_tap_poll();
+    sys_check_timeouts();
+    for (i = 0; i < stats.n_services; i++) {
+        if (!services[i]->poll)
+            continue;
+        t0 = hal_clock_us();
+        services[i]->poll(now);
+        spent = hal_clock_us() - t0;
+        stats.services[i].total_poll_us += spent;
+        if (spent > stats.services[i].longest_poll_us)
+            stats.services[i].longest_poll_us = spent;
+    }
+    stats.passes++;
+    spent = hal_clock_us() - start;
+    if (spent > stats.longest_pass_us)
+        stats.longest_pass_us = spent;
+    hal_wait(wait_budget(hal_clock_ms(), max_wait_ms));
+}
+
+void loop_run(void)
+{
+    stop = 0;
+    while (!stop)
+        loop_pass(LOOP_MAX_SLEEP_MS);
+}
+
+void loop_stop(void)
+{
+    stop = 1;
+}
+
+const struct loop_stats *loop_get_stats(void)
+{
+    return &stats;
+}

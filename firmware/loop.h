@@ -1,0 +1,54 @@
+/* The superloop (DESIGN.md section 1): each pass drains the network into
+ * lwIP, runs lwIP's timers, polls every service once, then waits for input or
+ * the earliest deadline. No service may block or loop unboundedly in poll. */
+#ifndef LOOP_H
+#define LOOP_H
+
+#include <stdint.h>
+
+#define LOOP_MAX_SERVICES 12
+#define LOOP_NO_DEADLINE  UINT64_MAX
+
+struct service {
+    const char *name;
+    /* Called once before the heap is sealed; 0 or an MG_ERR_* code. */
+    int (*init)(void);
+    /* One bounded step of work at time now (hal_clock_ms()). */
+    void (*poll)(uint64_t now);
+    /* The next time (ms) this service needs a poll, or LOOP_NO_DEADLINE. */
+    uint64_t (*next_deadline)(uint64_t now);
+};
+
+struct loop_service_stats {
+    const char *name;
+    uint64_t longest_poll_us;
+    uint64_t total_poll_us;
+};
+
+struct loop_stats {
+    uint64_t passes;
+    uint64_t longest_pass_us;
+    uint64_t started_ms;
+    int n_services;
+    struct loop_service_stats services[LOOP_MAX_SERVICES];
+};
+
+/* Registers a service (in poll order); MG_ERR_NOSPC when the table is full. */
+int loop_add(const struct service *s);
+
+/* Runs every registered service's init; the first failure is returned and
+ * named in *failed. */
+int loop_init_services(const char **failed);
+
+/* Runs passes until loop_stop() is called. */
+void loop_run(void);
+
+/* Makes loop_run() return after the current pass (reboot, tests). */
+void loop_stop(void);
+
+/* One pass with at most max_wait_ms of waiting (tests and loop_run). */
+void loop_pass(int max_wait_ms);
+
+const struct loop_stats *loop_get_stats(void);
+
+#endif

@@ -1,0 +1,78 @@
+/* One HTTP/1.1 server engine on lwIP's altcp API serving several listeners,
+ * each with its own route table (DESIGN.md section 5). Connections come from
+ * a fixed pool (BOARD_HTTP_CONNS); each owns a receive buffer for one request
+ * head and body and a send buffer for responses. Requests on a connection are
+ * answered in order (pipelining safe): the next one is parsed only once the
+ * previous response has been handed to TCP.
+ *
+ * When the pool is full, the oldest idle keep-alive connection is closed to
+ * make room; if none is idle, the new one gets 503 {"error":"busy"}. */
+#ifndef HTTP_SERVER_H
+#define HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http_parse.h"
+#include "loop.h"
+
+struct http_conn;
+
+/* A handler answers with exactly one http_respond*() call before it returns;
+ * req and body point into the connection's buffer and are valid only until
+ * then. */
+typedef void (*http_handler)(struct http_conn *c, const struct http_request *req,
+                             const char *body, size_t body_len);
+
+struct http_route {
+    enum http_method method;
+    const char *path;
+    http_handler handler;
+};
+
+struct http_listener {
+    const char *name;
+    uint16_t port;
+    const struct http_route *routes;
+    size_t n_routes;
+    size_t max_body;              /* bytes; at most BOARD_HTTP_BODY_MAX */
+    const char *not_found_json;   /* body for unknown paths; NULL: {"error":"not_found"} */
+    /* kept by the server */
+    struct altcp_pcb *pcb;
+    unsigned long requests, errors;
+};
+
+struct http_server_stats {
+    unsigned long accepted, requests, parse_errors, timeouts;
+    unsigned long evicted, refused_busy, send_stalls;
+    size_t active, high_water;
+};
+
+/* Timeouts (ms): a request head and body must arrive within head_ms of its
+ * first byte (slow clients); an idle keep-alive connection is closed after
+ * idle_ms. */
+void http_server_set_timeouts(uint32_t head_ms, uint32_t idle_ms);
+
+/* Starts listening on l->port; l must live as long as the firmware. */
+int http_listen(struct http_listener *l);
+
+/* Queues a complete response. type NULL: no body type. */
+void http_respond(struct http_conn *c, int status, const char *type, const void *body,
+                  size_t len);
+/* A JSON body (a complete JSON text). */
+void http_respond_json(struct http_conn *c, int status, const char *json);
+/* {"error":"<code>"}, code being a JSON-safe literal. */
+void http_respond_error(struct http_conn *c, int status, const char *code);
+/* Closes the connection after this response. */
+void http_close_after_response(struct http_conn *c);
+
+/* Timeouts and stalled sends; called from the loop. */
+void http_server_poll(uint64_t now);
+uint64_t http_server_next_deadline(uint64_t now);
+
+void http_server_get_stats(struct http_server_stats *out);
+
+/* The loop service running http_server_poll(). */
+extern const struct service http_service;
+
+#endif

@@ -1,0 +1,330 @@
+/* The flash as a file image with NOR rules and power-cut injection. */
+#include "flash.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mg_err.h"
+
+_Static_assert(BOARD_FLASH_SIZE % BOARD_FLASH_SECTOR == 0,
+               "flash size must be a whole number of sectors");
+_Static_assert(BOARD_PART_KEYS_OFF % BOARD_FLASH_SECTOR == 0 &&
+               BOARD_PART_KEYS_SIZE % BOARD_FLASH_SECTOR == 0 &&
+               BOARD_PART_REGISTRY_OFF % BOARD_FLASH_SECTOR == 0 &&
+               BOARD_PART_REGISTRY_SIZE % BOARD_FLASH_SECTOR == 0 &&
+               BOARD_PART_MAILBOX_OFF % BOARD_FLASH_SECTOR == 0 &&
+               BOARD_PART_MAILBOX_SIZE % BOARD_FLASH_SECTOR == 0,
+               "partitions must be sector-aligned, or a store's erase would hit its neighbour");
+_Static_assert(BOARD_PART_KEYS_OFF + BOARD_PART_KEYS_SIZE <= BOARD_PART_REGISTRY_OFF &&
+               BOARD_PART_REGISTRY_OFF + BOARD_PART_REGISTRY_SIZE <= BOARD_PART_MAILBOX_OFF &&
+               BOARD_PART_MAILBOX_OFF + BOARD_PART_MAILBOX_SIZE <= BOARD_FLASH_SIZE,
+               "partitions must not overlap and must fit the device");
+
+/* Bytes compared per pread when checking a program against the NOR rules. */
+#define CHECK_CHUNK 256
+
+static const struct hal_flash_part parts[] = {
+    { "keys", BOARD_PART_KEYS_OFF, BOARD_PART_KEYS_SIZE },
+    { "registry", BOARD_PART_REGISTRY_OFF, BOARD_PART_REGISTRY_SIZE },
+    { "mailbox", BOARD_PART_MAILBOX_OFF, BOARD_PART_MAILBOX_SIZE },
+};
+
+static struct {
+    int fd;                          /* -1 when closed */
+    bool powered;
+    unsigned long ops;
+    unsigned long cut_at;            /* ops value of the cut operation; 0: none */
+    bool torn;
+    struct hal_flash_stats stats;
+    uint32_t erase_counts[HAL_FLASH_SECTORS];
+    uint8_t erased[BOARD_FLASH_SECTOR];   /* all 0xFF: the source of every erase */
+} dev = { .fd = -1 };
+
+static bool in_range(uint32_t off, size_t len, uint32_t limit)
+{
+    return off <= limit && len <= (size_t)(limit - off);
+}
+
+static int pread_all(void *buf, size_t len, uint32_t off)
+{
+    uint8_t *p = buf;
+
+    while (len > 0) {
+        ssize_t n = pread(dev.fd, p, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return MG_ERR_IO;   /* 0: the image shrank under us */
+        p += n;
+        off += (uint32_t)n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int pwrite_all(const void *buf, size_t len, uint32_t off)
+{
+    const uint8_t *p = buf;
+
+    while (len > 0) {
+        ssize_t n = pwrite(dev.fd, p, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return MG_ERR_IO;
+        p += n;
+        off += (uint32_t)n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int device_ready(void)
+{
+    return dev.fd >= 0 && dev.powered ? 0 : MG_ERR_IO;
+}
+
+/* Counts one program or erase reaching the device; true if the power fails
+ * during it. */
+static bool op_is_cut(void)
+{
+    dev.ops++;
+    if (dev.cut_at == 0 || dev.ops != dev.cut_at)
+        return false;
+    dev.powered = false;
+    dev.cut_at = 0;
+    return true;
+}
+
+int hal_flash_open(const char *path)
+{
+    struct stat st;
+    uint32_t off;
+    int rc;
+
+    if (!path)
+        return MG_ERR_INVAL;
+    hal_flash_close();
+    memset(&dev, 0, sizeof(dev));
+    dev.fd = -1;
+    memset(dev.erased, 0xFF, sizeof(dev.erased));
+
+    dev.fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (dev.fd < 0)
+        return MG_ERR_IO;
+    if (fstat(dev.fd, &st) != 0) {
+        rc = MG_ERR_IO;
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > (off_t)BOARD_FLASH_SIZE) {
+        rc = MG_ERR_INVAL;
+        goto fail;
+    }
+    if (st.st_size < (off_t)BOARD_FLASH_SIZE) {
+        off = (uint32_t)st.st_size;
+        while (off < BOARD_FLASH_SIZE) {
+            uint32_t n = BOARD_FLASH_SECTOR - off % BOARD_FLASH_SECTOR;
+            rc = pwrite_all(dev.erased, n, off);
+            if (rc)
+                goto fail;
+            off += n;
+        }
+        /* A fresh image must not come back short after a crash of the host. */
+        if (fdatasync(dev.fd) != 0) {
+            rc = MG_ERR_IO;
+            goto fail;
+        }
+    }
+    dev.powered = true;
+    return 0;
+
+fail:
+    close(dev.fd);
+    dev.fd = -1;
+    return rc;
+}
+
+void hal_flash_close(void)
+{
+    if (dev.fd >= 0)
+        close(dev.fd);
+    dev.fd = -1;
+    dev.powered = false;
+}
+
+int hal_flash_read(uint32_t off, void *buf, size_t len)
+{
+    int rc;
+
+    if ((!buf && len) || !in_range(off, len, BOARD_FLASH_SIZE))
+        return MG_ERR_INVAL;
+    rc = device_ready();
+    if (rc)
+        return rc;
+    rc = pread_all(buf, len, off);
+    if (rc == 0)
+        dev.stats.reads++;
+    return rc;
+}
+
+/* 0 if every byte of buf only clears bits of what the device holds at off. */
+static int check_nor(uint32_t off, const uint8_t *buf, size_t len)
+{
+    uint8_t old[CHECK_CHUNK];
+
+    while (len > 0) {
+        size_t n = len < sizeof(old) ? len : sizeof(old), i;
+        int rc = pread_all(old, n, off);
+        if (rc)
+            return rc;
+        for (i = 0; i < n; i++) {
+            if (buf[i] & (uint8_t)~old[i])
+                return MG_ERR_INVAL;
+        }
+        buf += n;
+        off += (uint32_t)n;
+        len -= n;
+    }
+    return 0;
+}
+
+int hal_flash_program(uint32_t off, const void *buf, size_t len)
+{
+    int rc;
+
+    if ((!buf && len) || !in_range(off, len, BOARD_FLASH_SIZE))
+        return MG_ERR_INVAL;
+    rc = device_ready();
+    if (rc || len == 0)
+        return rc;
+    rc = check_nor(off, buf, len);
+    if (rc == MG_ERR_INVAL)
+        dev.stats.nor_violations++;
+    if (rc)
+        return rc;
+
+    if (op_is_cut()) {
+        if (dev.torn && len / 2 > 0 && pwrite_all(buf, len / 2, off) == 0) {
+            dev.stats.programs++;
+            dev.stats.bytes_programmed += len / 2;
+        }
+        return MG_ERR_IO;
+    }
+    rc = pwrite_all(buf, len, off);
+    if (rc == 0) {
+        dev.stats.programs++;
+        dev.stats.bytes_programmed += len;
+    }
+    return rc;
+}
+
+int hal_flash_erase(uint32_t off, uint32_t len)
+{
+    uint32_t end;
+    int rc;
+
+    if (off % BOARD_FLASH_SECTOR || len % BOARD_FLASH_SECTOR ||
+        !in_range(off, len, BOARD_FLASH_SIZE))
+        return MG_ERR_INVAL;
+    rc = device_ready();
+    if (rc)
+        return rc;
+    for (end = off + len; off < end; off += BOARD_FLASH_SECTOR) {
+        uint32_t sector = off / BOARD_FLASH_SECTOR;
+
+        if (op_is_cut()) {
+            if (dev.torn && pwrite_all(dev.erased, BOARD_FLASH_SECTOR / 2, off) == 0) {
+                dev.erase_counts[sector]++;
+                dev.stats.erases++;
+            }
+            return MG_ERR_IO;
+        }
+        rc = pwrite_all(dev.erased, BOARD_FLASH_SECTOR, off);
+        if (rc)
+            return rc;
+        dev.erase_counts[sector]++;
+        dev.stats.erases++;
+    }
+    return 0;
+}
+
+int hal_flash_sync(void)
+{
+    int rc = device_ready();
+
+    if (rc)
+        return rc;
+    return fdatasync(dev.fd) == 0 ? 0 : MG_ERR_IO;
+}
+
+const struct hal_flash_part *hal_flash_part(const char *name)
+{
+    size_t i;
+
+    if (!name)
+        return NULL;
+    for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        if (strcmp(parts[i].name, name) == 0)
+            return &parts[i];
+    }
+    return NULL;
+}
+
+int hal_flash_part_read(const struct hal_flash_part *p, uint32_t off, void *buf, size_t len)
+{
+    if (!p || !in_range(off, len, p->size))
+        return MG_ERR_INVAL;
+    return hal_flash_read(p->off + off, buf, len);
+}
+
+int hal_flash_part_program(const struct hal_flash_part *p, uint32_t off, const void *buf,
+                           size_t len)
+{
+    if (!p || !in_range(off, len, p->size))
+        return MG_ERR_INVAL;
+    return hal_flash_program(p->off + off, buf, len);
+}
+
+int hal_flash_part_erase(const struct hal_flash_part *p, uint32_t off, uint32_t len)
+{
+    if (!p || !in_range(off, len, p->size))
+        return MG_ERR_INVAL;
+    return hal_flash_erase(p->off + off, len);
+}
+
+uint32_t hal_flash_erase_count(uint32_t sector)
+{
+    return sector < HAL_FLASH_SECTORS ? dev.erase_counts[sector] : 0;
+}
+
+void hal_flash_stats(struct hal_flash_stats *out)
+{
+    *out = dev.stats;
+}
+
+unsigned long hal_flash_ops(void)
+{
+    return dev.ops;
+}
+
+void hal_flash_powercut_arm(unsigned long after_ops, int torn)
+{
+    dev.torn = torn != 0;
+    if (after_ops == 0) {
+        dev.powered = false;
+        dev.cut_at = 0;
+        return;
+    }
+    dev.cut_at = dev.ops + after_ops;
+}
+
+void hal_flash_powercut_disarm(void)
+{
+    dev.cut_at = 0;
+    dev.torn = false;
+    dev.powered = dev.fd >= 0;
+}

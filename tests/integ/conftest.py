@@ -1,0 +1,116 @@
+"""The real firmware, started inside the test's network namespace (the
+Makefile runs pytest under `tools/netns exec`), reached over its TAP device
+with plain sockets, its console on a pipe."""
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GATEWAY_IP = "10.42.0.2"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--board", default="host")
+    parser.addoption("--runner", default="")
+
+
+class Gateway:
+    def __init__(self, board, runner, args=()):
+        self.board = board
+        self.cmd = ([runner] if runner else []) + [
+            os.path.join(ROOT, "build", board, "meshgate"), *args]
+        self.log_path = os.path.join(ROOT, "build", board, "integ-firmware.log")
+        self.proc = None
+
+    def start(self, timeout=20):
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if "heap sealed" in self.output():
+                break
+            if self.proc.poll() is not None:
+                raise RuntimeError("firmware exited: " + self.output())
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("firmware did not boot: " + self.output())
+        # The first exchange also settles ARP.
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if self.request("GET", "/health")[0] == 200:
+                    return self
+            except (OSError, IndexError, ValueError):
+                pass   # ARP and the first SYN race the boot
+            time.sleep(0.1)
+        raise RuntimeError("firmware does not answer: " + self.output())
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        if self.proc:
+            self.log.close()
+
+    def output(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def connect(self, port=8080, timeout=10):
+        return socket.create_connection((GATEWAY_IP, port), timeout=timeout)
+
+    def raw(self, data, port=8080, timeout=10):
+        """Sends bytes, returns everything the gateway answers until it closes
+        or goes quiet."""
+        with self.connect(port, timeout) as s:
+            s.sendall(data)
+            return read_response(s, timeout)
+
+    def request(self, method, path, body=b"", headers=None, port=8080):
+        hdrs = {"Host": GATEWAY_IP, "Connection": "close"}
+        hdrs.update(headers or {})
+        if body or method in ("POST", "PUT"):
+            hdrs["Content-Length"] = str(len(body))
+        head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs.items())
+        return parse_response(self.raw(head.encode() + b"\r\n" + body, port))
+
+
+def read_response(s, timeout=10):
+    s.settimeout(timeout)
+    chunks = []
+    while True:
+        try:
+            b = s.recv(65536)
+        except socket.timeout:
+            break
+        except ConnectionResetError:
+            break
+        if not b:
+            break
+        chunks.append(b)
+    return b"".join(chunks)
+
+
+def parse_response(raw):
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return status, headers, body
+
+
+@pytest.fixture(scope="module")
+def gateway(request):
+    gw = Gateway(request.config.getoption("--board"), request.config.getoption("--runner"),
+                 args=("-T", "1500,4000"))
+    try:
+        yield gw.start()
+    finally:
+        gw.stop()
