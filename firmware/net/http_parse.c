@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hex.h"
 #include "mg_err.h"
 
 /* A step's outcome when the bytes so far are fine but end too soon; every
@@ -43,17 +44,6 @@ static int http_is_tchar(unsigned char c)
 static int http_is_ows(unsigned char c)
 {
     return c == ' ' || c == '\t';
-}
-
-static int http_hex(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static unsigned char http_lower(unsigned char c)
@@ -190,7 +180,7 @@ static int http_parse_target(struct http_cursor *c, struct http_request *req)
             for (k = 1; k <= 2; k++) {
                 if (c->pos + k == c->end)
                     return c->full ? 414 : HTTP_NEED;
-                if (http_hex((unsigned char)c->buf[c->pos + k]) < 0)
+                if (hex_digit((unsigned char)c->buf[c->pos + k]) < 0)
                     return 400;
             }
             c->pos += 2;
@@ -457,8 +447,8 @@ static int http_decode_byte(const char *s, size_t len, size_t *i)
     }
     if (len - *i < 3)
         return -1;
-    hi = http_hex((unsigned char)s[*i + 1]);
-    lo = http_hex((unsigned char)s[*i + 2]);
+    hi = hex_digit((unsigned char)s[*i + 1]);
+    lo = hex_digit((unsigned char)s[*i + 2]);
     if (hi < 0 || lo < 0)
         return -1;
     *i += 3;

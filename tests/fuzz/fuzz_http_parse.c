@@ -2,7 +2,7 @@
  * connection's buffer, checked against the contract in http_parse.h.
  *
  *   clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Ihal -Ifirmware/net \
- *       tests/fuzz/fuzz_http_parse.c firmware/net/http_parse.c hal/mg_err.c -o fuzz_http
+ *       tests/fuzz/fuzz_http_parse.c firmware/net/http_parse.c hal/hex.c hal/mg_err.c -o fuzz_http
  *   ./fuzz_http -max_total_time=20 tests/fuzz/corpus/http_parse/
  */
 #include <stddef.h>

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
+
 int json_parse(struct json_doc *d, const char *text, size_t len, jsmntok_t *tok, int max)
 {
     jsmn_parser p;
@@ -61,35 +63,12 @@ long json_long(const struct json_doc *d, int i)
     return strtol(buf, NULL, 10);
 }
 
-static int nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 long json_hex(const struct json_doc *d, int i, unsigned char *out, size_t cap)
 {
-    const char *s;
-    size_t n, k;
-
     if (i < 0 || d->tok[i].type != JSMN_STRING)
         return -1;
-    s = d->text + d->tok[i].start;
-    n = (size_t)(d->tok[i].end - d->tok[i].start);
-    if (n % 2 || n / 2 > cap)
-        return -1;
-    for (k = 0; k < n / 2; k++) {
-        int hi = nibble(s[2 * k]), lo = nibble(s[2 * k + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[k] = (unsigned char)(hi << 4 | lo);
-    }
-    return (long)(n / 2);
+    return hex_decode(d->text + d->tok[i].start, (size_t)(d->tok[i].end - d->tok[i].start),
+                      out, cap);
 }
 
 int json_array_has(const struct json_doc *d, int arr, const char *s)

@@ -9,6 +9,7 @@
 
 #include "crypto.h"
 #include "heap_guard.h"
+#include "hex.h"
 #include "test.h"
 
 #define MAX_TESTS 1024
@@ -98,17 +99,7 @@ long test_read_file(const char *dir, const char *name, char *buf, size_t size)
 
 long test_unhex(const char *hex, unsigned char *out, size_t cap)
 {
-    size_t n = strlen(hex), i;
-
-    if (n % 2 || n / 2 > cap)
-        return -1;
-    for (i = 0; i < n / 2; i++) {
-        unsigned v;
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-            return -1;
-        out[i] = (unsigned char)v;
-    }
-    return (long)(n / 2);
+    return hex_decode(hex, strlen(hex), out, cap);
 }
 
 /* Runs one test: it fails on a failed CHECK or on an unexpected allocation. */
