@@ -3,7 +3,9 @@
 #   make [BOARD=b]      build/b/meshgate (static, stripped) + build/b/meshgate.map
 #   make run            build the host firmware and boot it
 #   make test           lint + unit tests on every board (native with ASan and
-#                       UBSan, the cross boards under qemu-user)
+#                       UBSan, the cross boards under qemu-user), then the
+#                       integration tests against the running firmware
+#   make integ [BOARD=b]  integration tests of one board
 #   make check [BOARD=b]  unit tests of one board
 #   make size           text/data/bss per component for every board
 #
@@ -75,11 +77,13 @@ build/.bootstrap: tools/bootstrap
 	@sh tools/bootstrap
 	@touch $@
 
-$(DEPS)/.built: tools/deps tools/deps.mk crypto/mbedtls_config.h firmware/lwipopts.h \
+$(DEPS)/.built: tools/deps tools/deps.mk $(wildcard tools/patches/*/*.patch) crypto/mbedtls_config.h firmware/lwipopts.h \
                 board/$(BOARD)/board.h board/$(BOARD)/board.mk | build/.bootstrap
 	+@sh tools/deps build $(BOARD)
 	@touch $@
 
+# The archives are made by tools/deps; .built is touched after every build of
+# them, so images depend on it too (make does not re-stat recipe-less targets).
 $(LIBS): $(DEPS)/.built
 deps: $(DEPS)/.built
 
@@ -100,7 +104,7 @@ $(TOBJ)/%.o: %.c | $(DEPS)/.built
 	@$(CC) $(CFLAGS) $(TEST_CFLAGS) -c $< -o $@
 endif
 
-$(B)/meshgate.elf: $(FW_OBJS) $(LIBS)
+$(B)/meshgate.elf: $(FW_OBJS) $(LIBS) $(DEPS)/.built
 	@echo "  LD [$(BOARD)] $@"
 	@$(CC) -static $(LDFLAGS) -Wl,-Map=$(B)/meshgate.map -o $@ $(FW_OBJS) $(LIBS) $(LDLIBS)
 
@@ -108,7 +112,18 @@ $(B)/meshgate: $(B)/meshgate.elf
 	@$(STRIP) -o $@ $<
 	@echo "  FW [$(BOARD)] $@ ($$(stat -c %s $@) bytes)"
 
-$(B)/unit: $(UNIT_OBJS) $(LIBS)
+# On the host the integration tests run the firmware built with the
+# sanitizers; the cross boards run the real static image under qemu-user.
+ifeq ($(BOARD),host)
+INTEG_FW := $(B)/meshgate-asan
+$(INTEG_FW): $(FW_SRCS:%.c=$(TOBJ)/%.o) $(LIBS) $(DEPS)/.built
+	@echo "  LD [$(BOARD) test] $@"
+	@$(CC) $(TEST_LDFLAGS) $(LDFLAGS) -o $@ $(FW_SRCS:%.c=$(TOBJ)/%.o) $(LIBS) $(LDLIBS)
+else
+INTEG_FW := $(B)/meshgate
+endif
+
+$(B)/unit: $(UNIT_OBJS) $(LIBS) $(DEPS)/.built
 	@echo "  LD [$(BOARD) test] $@"
 	@$(CC) $(TEST_LDFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBS) $(LDLIBS)
 
@@ -142,11 +157,11 @@ lint: build/.bootstrap
 INTEG_BOARDS := host qemu-aarch64 qemu-riscv64
 
 # The real firmware over TAP in a private namespace, driven by pytest.
-integ: $(B)/meshgate build/.bootstrap
+integ: $(INTEG_FW) build/.bootstrap
 	@echo "== integration tests [$(BOARD)]"
 	@sh tools/netns up mg-integ-$(BOARD)
 	@sh tools/netns exec mg-integ-$(BOARD) /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-	    tests/integ --board $(BOARD) --runner "$(RUNNER)" > $(B)/integ.log 2>&1; \
+	    tests/integ --board $(BOARD) --firmware $(INTEG_FW) --runner "$(RUNNER)" > $(B)/integ.log 2>&1; \
 	    rc=$$?; sh tools/netns down mg-integ-$(BOARD); cat $(B)/integ.log; exit $$rc
 
 test: build/.bootstrap
@@ -154,8 +169,12 @@ test: build/.bootstrap
 	@set -e; for b in $(BOARDS); do \
 	    $(MAKE) --no-print-directory -j$(NPROC) BOARD=$$b all check; \
 	done
+	@set -e; for b in $(INTEG_BOARDS); do \
+	    $(MAKE) --no-print-directory -j$(NPROC) BOARD=$$b integ; \
+	done
 	@echo "== summary"
-	@/usr/bin/python3 tools/test-summary $(BOARDS:%=build/%/unit.log)
+	@/usr/bin/python3 tools/test-summary $(BOARDS:%=build/%/unit.log) \
+	    $(INTEG_BOARDS:%=build/%/integ.log)
 
 size: build/.bootstrap
 	@set -e; for b in $(BOARDS); do $(MAKE) --no-print-directory -j$(NPROC) BOARD=$$b all; done

@@ -383,6 +383,15 @@ int http_listen(struct http_listener *l)
     return 0;
 }
 
+/* Deadlines are absolute: the loop's `now` is taken before the pass, so a
+ * connection accepted during the pass may be "younger" than now. */
+static uint64_t conn_deadline(const struct http_conn *c)
+{
+    if (c->tx_len > 0 || c->rx_len == 0)
+        return c->last_activity_ms + idle_timeout_ms;
+    return c->request_started_ms + head_timeout_ms;
+}
+
 void http_server_poll(uint64_t now)
 {
     size_t i;
@@ -392,23 +401,19 @@ void http_server_poll(uint64_t now)
 
         if (c->state != CONN_OPEN)
             continue;
-        if (c->tx_len > 0) {
+        if (c->tx_len > 0)
             conn_flush(c);
-            if (c->state == CONN_OPEN && now - c->last_activity_ms > idle_timeout_ms) {
-                stats.timeouts++;   /* the client stopped reading */
-                conn_close(c);
-            }
-        } else if (c->rx_len > 0) {
-            if (now - c->request_started_ms > head_timeout_ms) {
-                stats.timeouts++;
-                c->rx_len = 0;
-                c->responded = 0;
-                c->close_after_send = 1;
-                http_respond_error(c, 408, "request_timeout");
-                conn_flush(c);
-            }
-        } else if (now - c->last_activity_ms > idle_timeout_ms) {
-            conn_close(c);
+        if (c->state != CONN_OPEN || now < conn_deadline(c))
+            continue;
+        stats.timeouts++;
+        if (c->tx_len > 0 || c->rx_len == 0) {
+            conn_close(c);   /* idle, or the client stopped reading */
+        } else {
+            c->rx_len = 0;   /* slow client: a request never completed */
+            c->responded = 0;
+            c->close_after_send = 1;
+            http_respond_error(c, 408, "request_timeout");
+            conn_flush(c);
         }
     }
 }
@@ -426,10 +431,9 @@ uint64_t http_server_next_deadline(uint64_t now)
             continue;
         if (c->tx_len > 0)
             return now + 10;   /* retry a stalled send soon */
-        d = c->rx_len > 0 ? c->request_started_ms + head_timeout_ms
-                          : c->last_activity_ms + idle_timeout_ms;
+        d = conn_deadline(c);
         if (d < due)
-            due = d + 1;
+            due = d;
     }
     return due;
 }

@@ -15,15 +15,17 @@ GATEWAY_IP = "10.42.0.2"
 def pytest_addoption(parser):
     parser.addoption("--board", default="host")
     parser.addoption("--runner", default="")
+    parser.addoption("--firmware", default="")
 
 
 class Gateway:
-    def __init__(self, board, runner, args=()):
+    def __init__(self, board, runner, firmware="", args=()):
         self.board = board
         self.cmd = ([runner] if runner else []) + [
-            os.path.join(ROOT, "build", board, "meshgate"), *args]
+            firmware or os.path.join(ROOT, "build", board, "meshgate"), *args]
         self.log_path = os.path.join(ROOT, "build", board, "integ-firmware.log")
         self.proc = None
+        self.ip = GATEWAY_IP
 
     def start(self, timeout=20):
         self.log = open(self.log_path, "w")
@@ -109,7 +111,7 @@ def parse_response(raw):
 @pytest.fixture(scope="module")
 def gateway(request):
     gw = Gateway(request.config.getoption("--board"), request.config.getoption("--runner"),
-                 args=("-T", "1500,4000"))
+                 request.config.getoption("--firmware"), args=("-T", "1500,4000"))
     try:
         yield gw.start()
     finally:
