@@ -133,10 +133,10 @@ NETNS ?= meshgate
 
 # The firmware in a private network namespace, its console on this terminal.
 run: $(B)/meshgate
-	@sh tools/netns up $(NETNS)
 	@echo "meshgate: 10.42.0.2 in namespace '$(NETNS)'; from another terminal:"
 	@echo "  make shell    then    curl http://10.42.0.2:8080/health"
-	@sh tools/netns exec $(NETNS) $(RUNNER) $(B)/meshgate; sh tools/netns down $(NETNS)
+	@echo "console: type 'help'; 'halt' stops the firmware"
+	@sh tools/netns run $(NETNS) sh tools/supervise $(RUNNER) $(B)/meshgate
 
 # A shell in the namespace of `make run`.
 shell:
@@ -186,5 +186,7 @@ clean:
 
 distclean:
 	rm -rf build
+
+include tools/bench.mk
 
 -include $(shell find $(B)/obj $(B)/tobj -name '*.d' 2>/dev/null)

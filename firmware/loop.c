@@ -12,7 +12,7 @@
 
 static const struct service *services[LOOP_MAX_SERVICES];
 static struct loop_stats stats;
-static volatile int stop;
+static volatile int stop, reboot;
 
 int loop_add(const struct service *s)
 {
@@ -93,6 +93,27 @@ void loop_run(void)
 void loop_stop(void)
 {
     stop = 1;
+}
+
+void loop_reboot(void)
+{
+    reboot = 1;
+    stop = 1;
+}
+
+int loop_reboot_requested(void)
+{
+    return reboot;
+}
+
+int loop_service_count(void)
+{
+    return stats.n_services;
+}
+
+const struct service *loop_service(int i)
+{
+    return i >= 0 && i < stats.n_services ? services[i] : NULL;
 }
 
 const struct loop_stats *loop_get_stats(void)

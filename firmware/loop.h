@@ -4,7 +4,10 @@
 #ifndef LOOP_H
 #define LOOP_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+struct console_cmd;
 
 #define LOOP_MAX_SERVICES 12
 #define LOOP_NO_DEADLINE  UINT64_MAX
@@ -17,6 +20,9 @@ struct service {
     void (*poll)(uint64_t now);
     /* The next time (ms) this service needs a poll, or LOOP_NO_DEADLINE. */
     uint64_t (*next_deadline)(uint64_t now);
+    /* Its console commands (a static table), registered at init. */
+    const struct console_cmd *commands;
+    size_t n_commands;
 };
 
 struct loop_service_stats {
@@ -43,8 +49,17 @@ int loop_init_services(const char **failed);
 /* Runs passes until loop_stop() is called. */
 void loop_run(void);
 
-/* Makes loop_run() return after the current pass (reboot, tests). */
+/* Makes loop_run() return after the current pass (halt, tests). */
 void loop_stop(void);
+
+/* Like loop_stop(), and loop_reboot_requested() says so afterwards: main
+ * then restarts the firmware image. */
+void loop_reboot(void);
+int loop_reboot_requested(void);
+
+/* The registered services, in poll order. */
+int loop_service_count(void);
+const struct service *loop_service(int i);
 
 /* One pass with at most max_wait_ms of waiting (tests and loop_run). */
 void loop_pass(int max_wait_ms);

@@ -1,15 +1,20 @@
 /* meshgate firmware: init (may allocate), seal the heap, run the superloop
  * (DESIGN.md section 1).
  *
- *   meshgate [-t tapdev] [-a ip|dhcp] [-T head_ms,idle_ms]
+ *   meshgate [-t tapdev] [-a ip|dhcp] [-c uart|none] [-T head_ms,idle_ms]
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "board.h"
+#include "console/console_service.h"
 #include "crypto.h"
+#include "diag/log.h"
+#include "diag/system.h"
 #include "heap_guard.h"
 #include "loop.h"
 #include "lwip/init.h"
@@ -18,12 +23,41 @@
 #include "net/http_server.h"
 #include "net/netif_tap.h"
 #include "relay/relay.h"
+#include "uart.h"
 #include "version.h"
 #include "wait.h"
 
+/* Exit status asking the supervisor (make run, the test harness, an init
+ * system) to start us again when re-executing ourselves is not possible. */
+#define EXIT_REBOOT 3
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: meshgate [-t tapdev] [-a ip|dhcp] [-T head_ms,idle_ms]\n");
+    fprintf(stderr, "usage: meshgate [-t tapdev] [-a ip|dhcp] [-c uart|none] "
+                    "[-T head_ms,idle_ms]\n");
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    loop_stop();
+}
+
+/* Services in poll order; the console last, so its init registers every
+ * other service's commands. */
+static const struct service *const services[] = {
+    &http_service, &relay_service, &system_service, &console_service,
+};
+
+static int reboot(char **argv)
+{
+    hal_uart_close();
+    hal_net_close();
+    execv("/proc/self/exe", argv);
+    /* Under qemu-user the image is not a host executable. */
+    fprintf(stderr, "reboot: cannot re-execute (%s); exiting for the supervisor\n",
+            strerror(errno));
+    return EXIT_REBOOT;
 }
 
 int main(int argc, char **argv)
@@ -35,15 +69,19 @@ int main(int argc, char **argv)
     struct heap_stats hs;
     const char *failed = "";
     unsigned long head_ms, idle_ms;
+    size_t i;
     int opt, rc;
 
-    while ((opt = getopt(argc, argv, "t:a:T:h")) != -1) {
+    while ((opt = getopt(argc, argv, "t:a:c:T:h")) != -1) {
         switch (opt) {
         case 't':
             net.ifname = optarg;
             break;
         case 'a':
             net.ip = strcmp(optarg, "dhcp") == 0 ? NULL : optarg;
+            break;
+        case 'c':
+            console_service_set_path(strcmp(optarg, "none") == 0 ? NULL : optarg);
             break;
         case 'T':
             if (sscanf(optarg, "%lu,%lu", &head_ms, &idle_ms) != 2) {
@@ -58,31 +96,37 @@ int main(int argc, char **argv)
         }
     }
 
-    printf("meshgate %s board %s (%s)\n", MESHGATE_VERSION, BOARD_NAME, BOARD_ARCH);
+    log_printf("meshgate %s board %s (%s)", MESHGATE_VERSION, BOARD_NAME, BOARD_ARCH);
     rc = mg_crypto_init();
     if (rc != 0) {
-        printf("init: crypto: %s\n", mg_strerror(rc));
+        log_printf("init: crypto: %s", mg_strerror(rc));
         return 1;
     }
     lwip_init();
     rc = netif_tap_start(&net);
     if (rc != 0) {
-        printf("init: network %s: %s (%s)\n", net.ifname, mg_strerror(rc), hal_net_error());
+        log_printf("init: network %s: %s (%s)", net.ifname, mg_strerror(rc), hal_net_error());
         return 1;
     }
     hal_wait_add_fd(hal_net_fd());
-    loop_add(&http_service);
-    loop_add(&relay_service);
+    for (i = 0; i < sizeof(services) / sizeof(services[0]); i++)
+        loop_add(services[i]);
     rc = loop_init_services(&failed);
     if (rc != 0) {
-        printf("init: service %s: %s\n", failed, mg_strerror(rc));
+        log_printf("init: service %s: %s", failed, mg_strerror(rc));
         return 1;
     }
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    signal(SIGPIPE, SIG_IGN);
     heap_seal();
     heap_get_stats(&hs);
-    printf("init: %s up at %s, %lu heap calls during init, heap sealed\n", net.ifname,
-           net.ip ? net.ip : "dhcp", hs.init_calls);
-    fflush(stdout);
+    log_printf("init: %s up at %s, %lu heap calls during init, heap sealed", net.ifname,
+               net.ip ? net.ip : "dhcp", hs.init_calls);
     loop_run();
+    if (loop_reboot_requested())
+        return reboot(argv);
+    hal_uart_close();
+    hal_net_close();
     return 0;
 }

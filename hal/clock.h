@@ -14,4 +14,10 @@ uint64_t hal_clock_us(void);
 /* Unix time in milliseconds (may jump when the board's clock is set). */
 int64_t hal_clock_wall_ms(void);
 
+/* "YYYY-MM-DDTHH:MM:SSZ" for Unix milliseconds (proleptic Gregorian, UTC),
+ * into out[CLOCK_UTC_LEN]. Pure arithmetic: libc's gmtime may load time zone
+ * files, which allocates. */
+#define CLOCK_UTC_LEN 21
+void clock_format_utc(int64_t unix_ms, char out[CLOCK_UTC_LEN]);
+
 #endif

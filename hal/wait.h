@@ -8,6 +8,9 @@
 /* Adds a descriptor to wait on; MG_ERR_NOSPC past HAL_WAIT_FDS. */
 int hal_wait_add_fd(int fd);
 
+/* Stops waiting on fd (a console whose input ended); MG_ERR_NOENT if absent. */
+int hal_wait_remove_fd(int fd);
+
 /* Waits at most timeout_ms (0: just look). Returns the number of ready
  * descriptors (0 on timeout). */
 int hal_wait(int timeout_ms);

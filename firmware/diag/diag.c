@@ -1,5 +1,7 @@
 #include "diag.h"
 
+#include <stdio.h>
+
 #include "board.h"
 #include "clock.h"
 #include "heap_guard.h"
@@ -25,32 +27,48 @@ static void loop_json(struct textbuf *b)
     textbuf_printf(b, "]}");
 }
 
-static void pools_json(struct textbuf *b)
+void diag_each_pool(void (*fn)(const struct diag_pool *p, void *ctx), void *ctx)
 {
     const struct pool_stat *p;
-    int first = 1, i;
+    struct diag_pool d;
+    int i;
 
-    textbuf_printf(b, "\"pools\":[");
-    for (p = pool_first(); p; p = pool_next(p), first = 0)
-        textbuf_printf(b, "%s{\"name\":\"%s\",\"capacity\":%zu,\"used\":%zu,\"highWater\":%zu,"
-                       "\"refused\":%lu}", first ? "" : ",", p->name, p->capacity, p->used,
-                       p->high_water, p->refused);
+    for (p = pool_first(); p; p = pool_next(p)) {
+        d = (struct diag_pool){ p->name, p->capacity, p->used, p->high_water, p->refused };
+        fn(&d, ctx);
+    }
 #if MEMP_STATS
-    /* lwIP's own pools, under their lwIP names. */
     for (i = 0; i < MEMP_MAX; i++) {
         const struct stats_mem *m = lwip_stats.memp[i];
-        if (m)
-            textbuf_printf(b, "%s{\"name\":\"lwip.%s\",\"capacity\":%u,\"used\":%u,"
-                           "\"highWater\":%u,\"refused\":%u}", first ? "" : ",", m->name,
-                           (unsigned)m->avail, (unsigned)m->used, (unsigned)m->max,
-                           (unsigned)m->err);
-        first = 0;
+        char name[32];
+        if (!m)
+            continue;
+        snprintf(name, sizeof(name), "lwip.%s", m->name);
+        d = (struct diag_pool){ name, m->avail, m->used, m->max, m->err };
+        fn(&d, ctx);
     }
+#else
+    (void)i;
 #endif
-    textbuf_printf(b, ",{\"name\":\"lwip.heap\",\"capacity\":%u,\"used\":%u,\"highWater\":%u,"
-                   "\"refused\":%u}]", (unsigned)lwip_stats.mem.avail,
-                   (unsigned)lwip_stats.mem.used, (unsigned)lwip_stats.mem.max,
-                   (unsigned)lwip_stats.mem.err);
+    d = (struct diag_pool){ "lwip.heap", lwip_stats.mem.avail, lwip_stats.mem.used,
+                            lwip_stats.mem.max, lwip_stats.mem.err };
+    fn(&d, ctx);
+}
+
+static void pool_json(const struct diag_pool *p, void *ctx)
+{
+    struct textbuf *b = ctx;
+
+    textbuf_printf(b, "%s{\"name\":\"%s\",\"capacity\":%zu,\"used\":%zu,\"highWater\":%zu,"
+                   "\"refused\":%lu}", b->len > 0 && b->p[b->len - 1] == '[' ? "" : ",",
+                   p->name, p->capacity, p->used, p->high_water, p->refused);
+}
+
+static void pools_json(struct textbuf *b)
+{
+    textbuf_printf(b, "\"pools\":[");
+    diag_each_pool(pool_json, b);
+    textbuf_printf(b, "]");
 }
 
 void diag_firmware_json(struct textbuf *b)

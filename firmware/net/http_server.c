@@ -444,4 +444,6 @@ void http_server_get_stats(struct http_server_stats *out)
     out->active = http_conns_pool.used;
 }
 
-const struct service http_service = { "http", NULL, http_server_poll, http_server_next_deadline };
+const struct service http_service = {
+    .name = "http", .poll = http_server_poll, .next_deadline = http_server_next_deadline,
+};

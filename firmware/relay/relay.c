@@ -57,4 +57,4 @@ static int relay_init(void)
     return http_listen(&listener);
 }
 
-const struct service relay_service = { "relay", relay_init, NULL, NULL };
+const struct service relay_service = { .name = "relay", .init = relay_init };

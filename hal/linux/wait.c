@@ -17,6 +17,19 @@ int hal_wait_add_fd(int fd)
     return 0;
 }
 
+int hal_wait_remove_fd(int fd)
+{
+    int i;
+
+    for (i = 0; i < n_fds; i++) {
+        if (fds[i].fd == fd) {
+            fds[i] = fds[--n_fds];
+            return 0;
+        }
+    }
+    return MG_ERR_NOENT;
+}
+
 int hal_wait(int timeout_ms)
 {
     int n = poll(fds, (nfds_t)n_fds, timeout_ms);

@@ -29,27 +29,57 @@ class Gateway:
 
     def start(self, timeout=20):
         self.log = open(self.log_path, "w")
+        self._spawn()
+        self.wait_booted(timeout)
+        return self
+
+    def _spawn(self):
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=self.log,
                                      stderr=subprocess.STDOUT)
+
+    def boots(self):
+        return self.output().count("heap sealed")
+
+    def wait_booted(self, timeout=20, boots=1):
+        """Waits for the boot count-th "heap sealed" and a first answer. Like
+        a supervisor, starts the image again when it exits asking for a
+        reboot (status 3: under qemu-user it cannot re-execute itself)."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if "heap sealed" in self.output():
+            if self.boots() >= boots:
                 break
-            if self.proc.poll() is not None:
-                raise RuntimeError("firmware exited: " + self.output())
+            rc = self.proc.poll()
+            if rc == 3:
+                self._spawn()
+            elif rc is not None:
+                raise RuntimeError(f"firmware exited ({rc}): " + self.output())
             time.sleep(0.05)
         else:
             raise RuntimeError("firmware did not boot: " + self.output())
         # The first exchange also settles ARP.
-        deadline = time.time() + timeout
         while time.time() < deadline:
             try:
                 if self.request("GET", "/health")[0] == 200:
-                    return self
+                    return
             except (OSError, IndexError, ValueError):
                 pass   # ARP and the first SYN race the boot
             time.sleep(0.1)
         raise RuntimeError("firmware does not answer: " + self.output())
+
+    def console(self, line, timeout=10):
+        """Types line (str or bytes) on the console; returns what it printed
+        up to the next prompt."""
+        data = line.encode() if isinstance(line, str) else line
+        start = len(self.output())
+        self.proc.stdin.write(data + b"\n")
+        self.proc.stdin.flush()
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            out = self.output()[start:]
+            if out.endswith("> "):
+                return out
+            time.sleep(0.02)
+        raise RuntimeError(f"no prompt after {line!r}: " + self.output()[start:])
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
