@@ -1,0 +1,27 @@
+# make bench: keep-alive req/s and server CPU time per request of the firmware
+# on each of BENCH_BOARDS, beside nginx measured the same way in the same run,
+# plus memory figures (tools/bench). Needs root; results also in
+# build/bench/results.txt. Included from the Makefile.
+#
+#   make bench [BENCH_SECONDS=n] [BENCH_BOARDS="host ..."]
+#   make bench-board BOARD=b      one board, image already built
+
+BENCH_BOARDS       ?= host qemu-aarch64
+BENCH_SECONDS      ?= 10
+BENCH_MIN_REQUESTS ?= 100000
+
+.PHONY: bench bench-board
+
+# Every image first, then one board at a time (each gets the machine to
+# itself); every board is run even if one fails.
+bench: build/.bootstrap
+	@set -e; for b in $(BENCH_BOARDS); do $(MAKE) --no-print-directory -j$(NPROC) BOARD=$$b all; done
+	@mkdir -p build/bench && : > build/bench/results.txt
+	@rc=0; for b in $(BENCH_BOARDS); do \
+	    $(MAKE) --no-print-directory BOARD=$$b bench-board || rc=1; \
+	done; exit $$rc
+
+# A sub-make per board so that RUNNER and CROSS come from its board.mk.
+bench-board: build/.bootstrap
+	@/usr/bin/python3 tools/bench --board $(BOARD) --runner "$(RUNNER)" --size $(CROSS)size \
+	    --seconds $(BENCH_SECONDS) --min-requests $(BENCH_MIN_REQUESTS)
