@@ -87,8 +87,10 @@ void diag_firmware_json(struct textbuf *b)
     pools_json(b);
     textbuf_printf(b, ",\"http\":{\"accepted\":%lu,\"requests\":%lu,\"parseErrors\":%lu,"
                    "\"timeouts\":%lu,\"evicted\":%lu,\"refusedBusy\":%lu,\"active\":%zu,"
-                   "\"highWater\":%zu}", h.accepted, h.requests, h.parse_errors, h.timeouts,
-                   h.evicted, h.refused_busy, h.active, h.high_water);
+                   "\"highWater\":%zu,\"wsUpgrades\":%lu,\"wsMessages\":%lu,"
+                   "\"wsErrors\":%lu}", h.accepted, h.requests, h.parse_errors, h.timeouts,
+                   h.evicted, h.refused_busy, h.active, h.high_water, h.ws_upgrades,
+                   h.ws_messages, h.ws_errors);
     textbuf_printf(b, ",\"net\":{\"rxFrames\":%lu,\"txFrames\":%lu,\"txDropped\":%lu,"
                    "\"rxDropped\":%lu}}", n.rx_frames, n.tx_frames, n.tx_dropped,
                    netif_tap_rx_dropped());

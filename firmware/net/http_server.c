@@ -14,13 +14,26 @@
 
 #define HTTP_RX_CAP (BOARD_HTTP_HDR_MAX + BOARD_HTTP_BODY_MAX)
 #define HTTP_TX_CAP (16 * 1024)
+/* In WebSocket mode the receive buffer holds the message being assembled;
+ * its last WS_STASH bytes keep frames that came with the upgrade request. */
+#define WS_STASH 1024
+/* A WebSocket may sit quiet far longer than a keep-alive connection; past
+ * this without a byte either way it is dropped. */
+#define WS_IDLE_MS (5 * 60 * 1000)
 
 enum conn_state { CONN_FREE, CONN_OPEN };
+enum conn_mode { MODE_HTTP, MODE_WS };
 
 struct http_conn {
     enum conn_state state;
+    enum conn_mode mode;
     struct altcp_pcb *pcb;
     struct http_listener *l;
+    void *user;
+    const struct ws_handler *ws_h;
+    uint16_t ws_close_code;        /* told to on_close; 1006 if the TCP side ended */
+    int ws_closing;                /* our close frame is queued: send nothing more */
+    struct ws_reader ws;
     uint64_t last_activity_ms;
     uint64_t request_started_ms;   /* first byte of the request in progress */
     int close_after_send;
@@ -52,6 +65,14 @@ void http_server_set_timeouts(uint32_t head_ms, uint32_t idle_ms)
 
 static void conn_release(struct http_conn *c)
 {
+    const struct ws_handler *h = c->ws_h;
+
+    if (c->mode == MODE_WS && h) {
+        c->ws_h = NULL;   /* once, and no sending from inside on_close */
+        c->ws_closing = 1;
+        if (h->on_close)
+            h->on_close(c, c->ws_close_code);
+    }
     c->state = CONN_FREE;
     c->pcb = NULL;
     pool_give(&http_conns_pool);
@@ -152,6 +173,159 @@ void http_close_after_response(struct http_conn *c)
     c->close_after_send = 1;
 }
 
+void http_conn_set_user(struct http_conn *c, void *user)
+{
+    c->user = user;
+}
+
+void *http_conn_user(const struct http_conn *c)
+{
+    return c->user;
+}
+
+/* --- WebSocket mode ------------------------------------------------------ */
+
+/* Queues one frame; MG_ERR_NOSPC if the send buffer cannot take it whole. */
+static int ws_queue(struct http_conn *c, uint8_t opcode, const void *data, size_t len)
+{
+    uint8_t head[10];
+    size_t n = ws_frame_header(head, opcode, 1, len);
+
+    if (n + len > sizeof(c->tx) - c->tx_len)
+        return MG_ERR_NOSPC;
+    memcpy(c->tx + c->tx_len, head, n);
+    if (len)
+        memcpy(c->tx + c->tx_len + n, data, len);
+    c->tx_len += n + len;
+    return 0;
+}
+
+int ws_send(struct http_conn *c, int opcode, const void *data, size_t len)
+{
+    int rc;
+
+    if (c->state != CONN_OPEN || c->mode != MODE_WS || c->ws_closing ||
+        (opcode != WS_OP_TEXT && opcode != WS_OP_BINARY))
+        return MG_ERR_INVAL;
+    rc = ws_queue(c, (uint8_t)opcode, data, len);
+    if (rc == 0)
+        conn_flush(c);
+    return rc;
+}
+
+void ws_close(struct http_conn *c, uint16_t code, const char *reason)
+{
+    uint8_t payload[WS_CONTROL_MAX];
+    size_t n;
+
+    if (c->state != CONN_OPEN || c->mode != MODE_WS || c->ws_closing)
+        return;
+    n = ws_close_payload(payload, code, reason);
+    c->ws_closing = 1;
+    c->ws_close_code = code;
+    c->close_after_send = 1;
+    if (ws_queue(c, WS_OP_CLOSE, payload, n) != 0)
+        c->tx_len = 0;   /* no room even for the close: just end it */
+    conn_flush(c);
+}
+
+/* Runs the reader over received bytes and acts on each event. */
+static void ws_input(struct http_conn *c, const uint8_t *in, size_t len)
+{
+    while (c->state == CONN_OPEN && !c->ws_closing) {
+        struct ws_event ev;
+        size_t used = 0;
+
+        ws_reader_feed(&c->ws, in, len, &used, &ev);
+        in += used;
+        len -= used;
+        switch (ev.type) {
+        case WS_EV_NONE:
+            return;
+        case WS_EV_TEXT:
+        case WS_EV_BINARY:
+            stats.ws_messages++;
+            c->ws_h->on_message(c, ev.type == WS_EV_TEXT ? WS_OP_TEXT : WS_OP_BINARY,
+                                ev.data, ev.len);
+            break;
+        case WS_EV_PING:
+            if (ws_queue(c, WS_OP_PONG, ev.data, ev.len) != 0) {
+                ws_close(c, WS_CLOSE_POLICY, "not reading");
+                return;
+            }
+            conn_flush(c);
+            break;
+        case WS_EV_PONG:
+            break;
+        case WS_EV_CLOSE:
+            /* Echo the peer's code (section 5.5.1); none given, none sent. */
+            ws_close(c, ev.code, NULL);
+            return;
+        case WS_EV_ERROR:
+            stats.ws_errors++;
+            ws_close(c, ev.code, ev.code == WS_CLOSE_TOO_BIG ? "message too big" : NULL);
+            return;
+        }
+    }
+}
+
+int http_upgrade_websocket(struct http_conn *c, const struct http_request *req,
+                           const struct ws_handler *h)
+{
+    const struct http_str *key = http_header_get(req, "Sec-WebSocket-Key");
+    const struct http_str *ver = http_header_get(req, "Sec-WebSocket-Version");
+    char accept[WS_ACCEPT_LEN + 1], head[160];
+    size_t cap = HTTP_RX_CAP - WS_STASH;
+    int n;
+
+    /* The client meant to leave HTTP: a refused upgrade ends the connection. */
+    c->close_after_send = 1;
+    if (!req->websocket_upgrade) {
+        http_respond_error(c, 426, "upgrade_required");
+        return MG_ERR_INVAL;
+    }
+    if (!ver || ver->len != 2 || memcmp(ver->p, "13", 2) != 0) {
+        http_respond_error(c, 426, "unsupported_websocket_version");
+        return MG_ERR_INVAL;
+    }
+    if (!key || ws_accept_key(key->p, key->len, accept) != 0) {
+        http_respond_error(c, 400, "bad_websocket_key");
+        return MG_ERR_INVAL;
+    }
+    n = snprintf(head, sizeof(head), "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                 "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
+    memcpy(c->tx + c->tx_len, head, (size_t)n);
+    c->tx_len += (size_t)n;
+    c->responded = 1;
+    c->close_after_send = 0;
+    c->mode = MODE_WS;
+    c->ws_h = h;
+    if (h->max_message && h->max_message < cap)
+        cap = h->max_message;
+    ws_reader_init(&c->ws, (uint8_t *)c->rx, cap, 1);
+    stats.ws_upgrades++;
+    return 0;
+}
+
+/* Frames that arrived with the upgrade request (a client should have
+ * waited for the 101) are kept in the stash and read first. */
+static void ws_begin(struct http_conn *c)
+{
+    uint8_t *stash = (uint8_t *)c->rx + HTTP_RX_CAP - WS_STASH;
+    size_t left = c->rx_len;
+
+    c->rx_len = 0;
+    conn_flush(c);
+    if (c->state != CONN_OPEN || left == 0)
+        return;
+    if (left > WS_STASH) {
+        ws_close(c, WS_CLOSE_PROTOCOL, "frames before the handshake");
+        return;
+    }
+    memmove(stash, c->rx, left);
+    ws_input(c, stash, left);
+}
+
 static const char *status_code_name(int status)
 {
     switch (status) {
@@ -196,7 +370,8 @@ static void dispatch(struct http_conn *c, const struct http_request *req, const 
  * answer has gone to TCP. */
 static void conn_process(struct http_conn *c)
 {
-    while (c->state == CONN_OPEN && c->tx_len == 0 && c->rx_len > 0 && !c->close_after_send) {
+    while (c->state == CONN_OPEN && c->mode == MODE_HTTP && c->tx_len == 0 && c->rx_len > 0 &&
+           !c->close_after_send) {
         struct http_request req;
         int status = 0;
         int rc = http_parse_request(c->rx, c->rx_len, BOARD_HTTP_HDR_MAX, c->l->max_body, &req,
@@ -225,6 +400,10 @@ static void conn_process(struct http_conn *c)
         memmove(c->rx, c->rx + total, c->rx_len - total);
         c->rx_len -= total;
         c->request_started_ms = c->last_activity_ms;
+        if (c->mode == MODE_WS) {
+            ws_begin(c);
+            return;
+        }
         conn_flush(c);
     }
     if (c->state == CONN_OPEN && c->tx_len > 0)
@@ -247,6 +426,17 @@ static err_t on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err
             pbuf_free(p);
         aborted = NULL;
         conn_close(c);
+        return aborted == pcb ? ERR_ABRT : ERR_OK;
+    }
+    if (c->mode == MODE_WS) {
+        struct pbuf *q;
+
+        c->last_activity_ms = hal_clock_ms();
+        altcp_recved(pcb, p->tot_len);
+        aborted = NULL;
+        for (q = p; q && c->state == CONN_OPEN; q = q->next)
+            ws_input(c, q->payload, q->len);
+        pbuf_free(p);
         return aborted == pcb ? ERR_ABRT : ERR_OK;
     }
     if (p->tot_len > sizeof(c->rx) - c->rx_len) {
@@ -274,7 +464,10 @@ static err_t on_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
     aborted = NULL;
     if (c) {
         c->last_activity_ms = hal_clock_ms();
-        conn_process(c);
+        if (c->mode == MODE_WS)
+            conn_flush(c);
+        else
+            conn_process(c);
     }
     return aborted == pcb ? ERR_ABRT : ERR_OK;
 }
@@ -296,7 +489,7 @@ static struct http_conn *oldest_idle(void)
 
     for (i = 0; i < BOARD_HTTP_CONNS; i++) {
         struct http_conn *c = &conns[i];
-        if (c->state == CONN_OPEN && c->rx_len == 0 && c->tx_len == 0 &&
+        if (c->state == CONN_OPEN && c->mode == MODE_HTTP && c->rx_len == 0 && c->tx_len == 0 &&
             (!best || c->last_activity_ms < best->last_activity_ms))
             best = c;
     }
@@ -350,6 +543,11 @@ static err_t on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
     c->l = l;
     c->rx_len = c->tx_len = 0;
     c->close_after_send = 0;
+    c->mode = MODE_HTTP;
+    c->user = NULL;
+    c->ws_h = NULL;
+    c->ws_closing = 0;
+    c->ws_close_code = WS_CLOSE_ABNORMAL;
     c->last_activity_ms = c->request_started_ms = hal_clock_ms();
     altcp_nagle_disable(pcb);
     altcp_arg(pcb, c);
@@ -387,6 +585,8 @@ int http_listen(struct http_listener *l)
  * connection accepted during the pass may be "younger" than now. */
 static uint64_t conn_deadline(const struct http_conn *c)
 {
+    if (c->mode == MODE_WS)
+        return c->last_activity_ms + (c->tx_len > 0 ? idle_timeout_ms : WS_IDLE_MS);
     if (c->tx_len > 0 || c->rx_len == 0)
         return c->last_activity_ms + idle_timeout_ms;
     return c->request_started_ms + head_timeout_ms;
@@ -406,7 +606,7 @@ void http_server_poll(uint64_t now)
         if (c->state != CONN_OPEN || now < conn_deadline(c))
             continue;
         stats.timeouts++;
-        if (c->tx_len > 0 || c->rx_len == 0) {
+        if (c->mode == MODE_WS || c->tx_len > 0 || c->rx_len == 0) {
             conn_close(c);   /* idle, or the client stopped reading */
         } else {
             c->rx_len = 0;   /* slow client: a request never completed */

@@ -15,6 +15,7 @@
 
 #include "http_parse.h"
 #include "loop.h"
+#include "ws.h"
 
 struct http_conn;
 
@@ -45,6 +46,7 @@ struct http_listener {
 struct http_server_stats {
     unsigned long accepted, requests, parse_errors, timeouts;
     unsigned long evicted, refused_busy, send_stalls;
+    unsigned long ws_upgrades, ws_messages, ws_errors;
     size_t active, high_water;
 };
 
@@ -65,6 +67,40 @@ void http_respond_json(struct http_conn *c, int status, const char *json);
 void http_respond_error(struct http_conn *c, int status, const char *code);
 /* Closes the connection after this response. */
 void http_close_after_response(struct http_conn *c);
+
+/* Per-connection state a service attaches (cleared when the connection is
+ * given to a new client). */
+void http_conn_set_user(struct http_conn *c, void *user);
+void *http_conn_user(const struct http_conn *c);
+
+/* --- WebSocket (RFC 6455) on a server connection ---------------------------
+ *
+ * A route handler for a GET that should become a WebSocket calls
+ * http_upgrade_websocket() instead of http_respond(). Afterwards the
+ * connection reads masked client frames: fragments are reassembled, pings are
+ * answered, text is checked to be UTF-8, and every complete message reaches
+ * on_message. A protocol fault, an oversize message or a peer's close ends
+ * the connection with the right close code; on_close is then called once. */
+struct ws_handler {
+    void (*on_message)(struct http_conn *c, int opcode, const uint8_t *data, size_t len);
+    void (*on_close)(struct http_conn *c, uint16_t code);   /* may be NULL */
+    size_t max_message;   /* bytes; 0 or more than the connection holds: what it holds */
+};
+
+/* Answers the handshake: 101 with the accept key, or an error response
+ * (426 upgrade_required without an Upgrade: websocket request, 400
+ * bad_websocket_key, 426 unsupported_websocket_version) and 0 / an MG_ERR_*
+ * code. h must outlive the connection. */
+int http_upgrade_websocket(struct http_conn *c, const struct http_request *req,
+                           const struct ws_handler *h);
+
+/* Queues one whole message (WS_OP_TEXT or WS_OP_BINARY). MG_ERR_NOSPC when
+ * the connection's send buffer cannot take it now (nothing is queued);
+ * MG_ERR_INVAL when the connection is not an open WebSocket. */
+int ws_send(struct http_conn *c, int opcode, const void *data, size_t len);
+
+/* Sends a close frame and closes the connection once it has gone. */
+void ws_close(struct http_conn *c, uint16_t code, const char *reason);
 
 /* Timeouts and stalled sends; called from the loop. */
 void http_server_poll(uint64_t now);
