@@ -20,6 +20,7 @@
 #include "lwip/init.h"
 #include "mg_err.h"
 #include "net.h"
+#include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/netif_tap.h"
 #include "relay/relay.h"
@@ -46,7 +47,7 @@ static void on_signal(int sig)
 /* Services in poll order; the console last, so its init registers every
  * other service's commands. */
 static const struct service *const services[] = {
-    &http_service, &relay_service, &system_service, &console_service,
+    &http_service, &http_client_service, &relay_service, &system_service, &console_service,
 };
 
 static int reboot(char **argv)

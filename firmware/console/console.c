@@ -91,6 +91,40 @@ void console_printf(const char *fmt, ...)
     emit(con.out, (size_t)n);
 }
 
+/* Outside a command, output interrupts the prompt: show it again after,
+ * with whatever had been typed. */
+static void reprompt(void)
+{
+    if (con.in_input || !con.write)
+        return;
+    emit_str(CONSOLE_PROMPT);
+    emit(con.line, con.len);
+}
+
+void console_async_write(const char *s, size_t n)
+{
+    console_write(s, n);
+    reprompt();
+}
+
+void console_async_printf(const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(con.out, sizeof(con.out), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof(con.out)) {
+        n = (int)sizeof(con.out) - 1;
+        memcpy(con.out + n - 4, "...\n", 4);
+    }
+    emit(con.out, (size_t)n);
+    reprompt();
+}
+
 static void clear_line(void)
 {
     con.len = 0;

@@ -53,4 +53,11 @@ void console_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Writes n bytes as they are (for output longer than one printf). */
 void console_write(const char *s, size_t n);
 
+/* For output that is not a command's answer (a request that completed
+ * later, a log line): written like the above, then the prompt and the
+ * partly typed line are shown again. Inside a command, the same as
+ * console_write()/console_printf(). */
+void console_async_write(const char *s, size_t n);
+void console_async_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

@@ -26,7 +26,7 @@ static void uart_out(void *ctx, const char *s, size_t n)
 /* Through the console, so log lines keep their order with its output. */
 static void log_to_console(const char *s, size_t n)
 {
-    console_write(s, n);
+    console_async_write(s, n);
 }
 
 static int console_service_init(void)

@@ -12,6 +12,7 @@
 #include "net.h"
 #include "net/http_server.h"
 #include "net/netif_tap.h"
+#include "sysinfo.h"
 #include "uart.h"
 #include "version.h"
 
@@ -28,6 +29,9 @@ static void status_run(int argc, char **argv)
     const struct loop_stats *ls = loop_get_stats();
     struct netif *nif = netif_tap_get();
     struct heap_stats hs;
+    struct hal_sysinfo_load load;
+    struct hal_sysinfo_mem mem;
+    struct hal_sysinfo_self self;
     char ip[16], utc[CLOCK_UTC_LEN];
     int i;
 
@@ -42,6 +46,13 @@ static void status_run(int argc, char **argv)
                    netif_is_link_up(nif) ? "link up" : "link down");
     console_printf("heap       %s, %lu calls during init, %lu after seal\n",
                    hs.sealed ? "sealed" : "open", hs.init_calls, hs.calls_after_seal);
+    if (hal_sysinfo_load(&load) == 0 && hal_sysinfo_mem(&mem) == 0 &&
+        hal_sysinfo_self(&self) == 0)
+        console_printf("host       load %u.%02u, %llu of %llu kB available, firmware RSS %llu kB "
+                       "(peak %llu)\n", (unsigned)(load.avg1_x100 / 100),
+                       (unsigned)(load.avg1_x100 % 100), (unsigned long long)mem.available_kb,
+                       (unsigned long long)mem.total_kb, (unsigned long long)self.rss_kb,
+                       (unsigned long long)self.hwm_kb);
     console_printf("services  ");
     for (i = 0; i < loop_service_count(); i++)
         console_printf(" %s", loop_service(i)->name);

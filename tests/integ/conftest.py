@@ -2,6 +2,7 @@
 Makefile runs pytest under `tools/netns exec`), reached over its TAP device
 with plain sockets, its console on a pipe."""
 import os
+import re
 import socket
 import subprocess
 import time
@@ -65,6 +66,17 @@ class Gateway:
                 pass   # ARP and the first SYN race the boot
             time.sleep(0.1)
         raise RuntimeError("firmware does not answer: " + self.output())
+
+    def wait_output(self, pattern, start=0, timeout=10):
+        """Waits for a regular expression in the output after offset start;
+        returns the match."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = re.search(pattern, self.output()[start:])
+            if m:
+                return m
+            time.sleep(0.05)
+        raise RuntimeError(f"no {pattern!r} in: " + self.output()[start:])
 
     def console(self, line, timeout=10):
         """Types line (str or bytes) on the console; returns what it printed
