@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "diag/log.h"
 #include "lwip/dhcp.h"
 #include "lwip/etharp.h"
 #include "lwip/ip4_addr.h"
@@ -43,6 +44,19 @@ static err_t tap_netif_init(struct netif *n)
     return ERR_OK;
 }
 
+/* Says when the address changes: DHCP's lease, or the static one. */
+static void on_status(struct netif *n)
+{
+    char ip[16], mask[16], gw[16];
+
+    log_printf("net: %c%c%u %s, address %s netmask %s gateway %s%s", n->name[0], n->name[1],
+               n->num, netif_is_up(n) ? "up" : "down",
+               ip4addr_ntoa_r(netif_ip4_addr(n), ip, sizeof(ip)),
+               ip4addr_ntoa_r(netif_ip4_netmask(n), mask, sizeof(mask)),
+               ip4addr_ntoa_r(netif_ip4_gw(n), gw, sizeof(gw)),
+               dhcp_supplied_address(n) ? " (dhcp)" : "");
+}
+
 int netif_tap_start(const struct netif_tap_config *cfg)
 {
     ip4_addr_t ip, mask, gw;
@@ -60,6 +74,7 @@ int netif_tap_start(const struct netif_tap_config *cfg)
     if (!netif_add(&tap_netif, &ip, &mask, &gw, NULL, tap_netif_init, ethernet_input))
         return MG_ERR_IO;
     netif_set_default(&tap_netif);
+    netif_set_status_callback(&tap_netif, on_status);
     netif_set_up(&tap_netif);
     netif_set_link_up(&tap_netif);
     if (!cfg->ip && dhcp_start(&tap_netif) != ERR_OK)

@@ -105,7 +105,7 @@ class Gateway:
             return f.read()
 
     def connect(self, port=8080, timeout=10):
-        return socket.create_connection((GATEWAY_IP, port), timeout=timeout)
+        return socket.create_connection((self.ip, port), timeout=timeout)
 
     def raw(self, data, port=8080, timeout=10):
         """Sends bytes, returns everything the gateway answers until it closes
@@ -115,7 +115,7 @@ class Gateway:
             return read_response(s, timeout)
 
     def request(self, method, path, body=b"", headers=None, port=8080):
-        hdrs = {"Host": GATEWAY_IP, "Connection": "close"}
+        hdrs = {"Host": self.ip, "Connection": "close"}
         hdrs.update(headers or {})
         if body or method in ("POST", "PUT"):
             hdrs["Content-Length"] = str(len(body))
