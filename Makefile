@@ -5,7 +5,10 @@
 #   make test           lint + unit tests on every board (native with ASan and
 #                       UBSan, the cross boards under qemu-user), then the
 #                       integration tests against the running firmware
+#                       and a short fuzz pass over the seed corpora
 #   make integ [BOARD=b]  integration tests of one board
+#   make fuzz           libFuzzer on the HTTP and WebSocket parsers (FUZZ_SECONDS)
+#   make bench          requests/s and CPU/request against nginx
 #   make check [BOARD=b]  unit tests of one board
 #   make size           text/data/bss per component for every board
 #
@@ -172,21 +175,23 @@ test: build/.bootstrap
 	@set -e; for b in $(INTEG_BOARDS); do \
 	    $(MAKE) --no-print-directory -j$(NPROC) BOARD=$$b integ; \
 	done
+	@$(MAKE) --no-print-directory -j$(NPROC) fuzz-smoke
 	@echo "== summary"
 	@/usr/bin/python3 tools/test-summary $(BOARDS:%=build/%/unit.log) \
-	    $(INTEG_BOARDS:%=build/%/integ.log)
+	    $(INTEG_BOARDS:%=build/%/integ.log) build/fuzz/fuzz.log
 
 size: build/.bootstrap
 	@set -e; for b in $(BOARDS); do $(MAKE) --no-print-directory -j$(NPROC) BOARD=$$b all; done
 	@/usr/bin/python3 tools/size-report $(BOARDS:%=build/%/meshgate.map)
 
 clean:
-	rm -rf $(BOARDS:%=build/%/obj) $(BOARDS:%=build/%/tobj) $(BOARDS:%=build/%/meshgate*) \
+	rm -rf build/fuzz $(BOARDS:%=build/%/obj) $(BOARDS:%=build/%/tobj) $(BOARDS:%=build/%/meshgate*) \
 	       $(BOARDS:%=build/%/unit)
 
 distclean:
 	rm -rf build
 
 include tools/bench.mk
+include tests/fuzz/fuzz.mk
 
 -include $(shell find $(B)/obj $(B)/tobj -name '*.d' 2>/dev/null)

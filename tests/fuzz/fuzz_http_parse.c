@@ -3,7 +3,11 @@
  *
  *   clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Ihal -Ifirmware/net \
  *       tests/fuzz/fuzz_http_parse.c firmware/net/http_parse.c hal/hex.c hal/mg_err.c -o fuzz_http
- *   ./fuzz_http -max_total_time=20 tests/fuzz/corpus/http_parse/
+ *   mkdir -p scratch && ./fuzz_http -max_total_time=20 scratch tests/fuzz/corpus/http_parse/
+ *
+ * libFuzzer adds the inputs it finds to the first directory, so never name the
+ * checked-in one first. `make fuzz` and `make fuzz-smoke` build and run it
+ * (tests/fuzz/fuzz.mk).
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -10,7 +10,20 @@
  * Every contract of ws.h that can be checked from outside is, and a broken
  * one traps: consumed within the piece, events within their bounds, text that
  * is UTF-8 by an independent decoder, an error that sticks, and each complete
- * message surviving a round trip through ws_frame_write_masked. */
+ * message surviving a round trip through ws_frame_write_masked.
+ *
+ * ws_accept_key() needs mbedTLS's SHA-1 and base64, from the tree tools/deps
+ * unpacks (M=build/src/mbedtls):
+ *
+ *   clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Ihal -Ifirmware \
+ *       -Icrypto -I$M/include -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"' \
+ *       tests/fuzz/fuzz_ws.c firmware/net/ws.c $M/library/sha1.c $M/library/base64.c \
+ *       $M/library/constant_time.c $M/library/platform_util.c -o fuzz_ws
+ *   mkdir -p scratch && ./fuzz_ws -max_total_time=20 scratch tests/fuzz/corpus/ws/
+ *
+ * libFuzzer adds the inputs it finds to the first directory, so never name the
+ * checked-in one first. `make fuzz` and `make fuzz-smoke` build and run it
+ * (tests/fuzz/fuzz.mk). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

@@ -1,0 +1,88 @@
+# libFuzzer targets for the parsers that read bytes straight off the network
+# (tests/fuzz/fuzz_*.c), built with Debian's clang into build/fuzz/. Included
+# from the Makefile.
+#
+#   make fuzz [FUZZ_SECONDS=60]   fuzz each target for that long; the corpus
+#                                 grows in build/fuzz/corpus/<target>/, crashes
+#                                 land in build/fuzz/artifacts/
+#   make fuzz-smoke               every checked-in seed once, then
+#                                 FUZZ_SMOKE_RUNS inputs per target from the
+#                                 fixed FUZZ_SEED (a few seconds in all);
+#                                 build/fuzz/fuzz.log ends with "N passed,
+#                                 M failed" (targets), for tools/test-summary
+#
+# The checked-in seeds (tests/fuzz/corpus/<target>/) are only ever read:
+# libFuzzer writes new inputs into the first corpus directory it is given, so
+# that is always the scratch one under build/fuzz/.
+
+FUZZ_SECONDS    ?= 60
+FUZZ_SMOKE_RUNS ?= 200000
+FUZZ_SEED       ?= 1
+FUZZ_CC         ?= clang
+
+FUZZ_DIR     := build/fuzz
+FUZZ_TARGETS := http_parse ws
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+
+# -fno-sanitize-recover: UBSan otherwise prints and carries on, and libFuzzer
+# would not count undefined behaviour as a crash.
+FUZZ_SAN    := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -std=c11 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -Wall -Wextra \
+               -Ihal -Ifirmware -Ifirmware/net -MMD -MP
+
+# What each target links: its harness and the project sources it exercises.
+FUZZ_SRCS_http_parse := tests/fuzz/fuzz_http_parse.c firmware/net/http_parse.c hal/hex.c \
+                        hal/mg_err.c
+FUZZ_SRCS_ws         := tests/fuzz/fuzz_ws.c firmware/net/ws.c
+
+# ws_accept_key() hashes with mbedTLS: the few library files it reaches, from
+# the tree tools/deps unpacks, with our config. They get the sanitizers but no
+# coverage instrumentation, so cov:/ft: count our code only.
+FUZZ_MBEDTLS      := sha1 base64 constant_time platform_util
+FUZZ_MBEDTLS_OBJS := $(FUZZ_MBEDTLS:%=$(FUZZ_DIR)/obj/mbedtls/%.o)
+FUZZ_MBEDTLS_CFLAGS := -std=c11 -g -O1 -w -fsanitize=address,undefined -fno-sanitize-recover=all \
+                       -Ibuild/src/mbedtls/include -Icrypto \
+                       -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"'
+
+fuzz_objs = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_SRCS_$(1)))
+
+.PHONY: fuzz fuzz-smoke
+
+$(FUZZ_DIR)/fuzz_http_parse: $(call fuzz_objs,http_parse)
+$(FUZZ_DIR)/fuzz_ws: $(call fuzz_objs,ws) $(FUZZ_MBEDTLS_OBJS)
+
+$(FUZZ_BINS):
+	@echo "  LD [fuzz] $@"
+	@$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^
+
+$(FUZZ_DIR)/obj/%.o: %.c | build/.bootstrap
+	@mkdir -p $(@D)
+	@echo "  CC [fuzz] $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(call fuzz_objs,ws): FUZZ_CFLAGS += -Icrypto -Ibuild/src/mbedtls/include \
+                                     -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"'
+$(call fuzz_objs,ws): $(FUZZ_DIR)/.src
+
+# tools/deps fetch is a no-op when build/src is already current.
+$(FUZZ_DIR)/.src: tools/deps $(wildcard tools/patches/mbedtls/*.patch) | build/.bootstrap
+	@mkdir -p $(@D)
+	@sh tools/deps fetch
+	@touch $@
+
+$(FUZZ_DIR)/obj/mbedtls/%.o: $(FUZZ_DIR)/.src crypto/mbedtls_config.h
+	@mkdir -p $(@D)
+	@echo "  CC [fuzz] build/src/mbedtls/library/$*.c"
+	@$(FUZZ_CC) $(FUZZ_MBEDTLS_CFLAGS) -c build/src/mbedtls/library/$*.c -o $@
+
+# --- running --------------------------------------------------------------
+
+fuzz: $(FUZZ_BINS)
+	@echo "== fuzz ($(FUZZ_SECONDS) s per target)"
+	@sh tests/fuzz/run fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: $(FUZZ_BINS)
+	@echo "== fuzz smoke"
+	@sh tests/fuzz/run smoke $(FUZZ_SMOKE_RUNS) $(FUZZ_SEED) $(FUZZ_TARGETS)
+
+-include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
