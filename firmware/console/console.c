@@ -74,14 +74,12 @@ void console_write(const char *s, size_t n)
         emit(s, n);
 }
 
-void console_printf(const char *fmt, ...)
+/* Formats into con.out and emits it; output past CONSOLE_OUT_MAX is cut
+ * and ends in "...\n". */
+static void emit_vprintf(const char *fmt, va_list ap)
 {
-    va_list ap;
-    int n;
+    int n = vsnprintf(con.out, sizeof(con.out), fmt, ap);
 
-    va_start(ap, fmt);
-    n = vsnprintf(con.out, sizeof(con.out), fmt, ap);
-    va_end(ap);
     if (n < 0)
         return;
     if ((size_t)n >= sizeof(con.out)) {
@@ -89,6 +87,15 @@ void console_printf(const char *fmt, ...)
         memcpy(con.out + n - 4, "...\n", 4);
     }
     emit(con.out, (size_t)n);
+}
+
+void console_printf(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    emit_vprintf(fmt, ap);
+    va_end(ap);
 }
 
 /* Outside a command, output interrupts the prompt: show it again after,
@@ -110,18 +117,10 @@ void console_async_write(const char *s, size_t n)
 void console_async_printf(const char *fmt, ...)
 {
     va_list ap;
-    int n;
 
     va_start(ap, fmt);
-    n = vsnprintf(con.out, sizeof(con.out), fmt, ap);
+    emit_vprintf(fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n >= sizeof(con.out)) {
-        n = (int)sizeof(con.out) - 1;
-        memcpy(con.out + n - 4, "...\n", 4);
-    }
-    emit(con.out, (size_t)n);
     reprompt();
 }
 

@@ -4,6 +4,7 @@ serving."""
 import json
 import re
 import socket
+import subprocess
 import time
 
 from conftest import parse_response, read_response
@@ -164,3 +165,9 @@ def test_diagnostics_show_no_heap_calls_after_seal_under_load(gateway):
     names = {p["name"] for p in d["firmware"]["pools"]}
     assert "http_conns" in names and "lwip.TCP_PCB" in names
     assert set(d["queueDepthHistogram"]) == {"0", "1-5", "6-20", "21+"}
+
+
+def test_ping_gets_icmp_echo_replies(gateway):
+    out = subprocess.run(["ping", "-c", "3", "-i", "0.2", "-W", "2", gateway.ip],
+                         capture_output=True, text=True, timeout=20).stdout
+    assert re.search(r"3 packets transmitted, 3 received", out), out
