@@ -1,0 +1,455 @@
+#include "recstore.h"
+
+#include <string.h>
+
+#include "crc32.h"
+#include "mg_err.h"
+
+#define SECT_MAGIC 0x3152474du   /* "MGR1" */
+#define SECTOR     BOARD_FLASH_SECTOR
+#define ALIGN4(n)  (((n) + 3u) & ~3u)
+#define SPAN_MAX   ALIGN4(RECSTORE_REC_HEAD + RECSTORE_MAX_LEN)
+
+enum { S_FREE, S_DIRTY, S_USED };
+
+/* One sector's bytes while mounting or copying; module state, like the
+ * flash it mirrors. */
+static uint8_t buf[SECTOR];
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static int all_is(const uint8_t *p, size_t n, uint8_t v)
+{
+    while (n--)
+        if (*p++ != v)
+            return 0;
+    return 1;
+}
+
+static uint32_t sector_off(int i)
+{
+    return (uint32_t)i * SECTOR;
+}
+
+static struct recstore_entry *entry(struct recstore *s, uint16_t id, int create)
+{
+    size_t i;
+
+    for (i = 0; i < s->n_entries; i++)
+        if (s->entries[i].id == id)
+            return &s->entries[i];
+    if (!create || s->n_entries == RECSTORE_MAX_IDS)
+        return NULL;
+    memset(&s->entries[s->n_entries], 0, sizeof(s->entries[0]));
+    s->entries[s->n_entries].id = id;
+    return &s->entries[s->n_entries++];
+}
+
+struct rec {
+    uint16_t id, len;
+    uint32_t seq, pcrc;
+};
+
+/* 1: a whole header; 0: erased (end of log); -1: void (zeroed); -2: bad. */
+static int parse_head(const uint8_t *p, struct rec *r)
+{
+    if (all_is(p, RECSTORE_REC_HEAD, 0xFF))
+        return 0;
+    if (all_is(p, RECSTORE_REC_HEAD, 0x00))
+        return -1;
+    if (crc32_update(0, p, 12) != get32(p + 12))
+        return -2;
+    r->id = (uint16_t)(p[0] | p[1] << 8);
+    r->len = (uint16_t)(p[2] | p[3] << 8);
+    r->seq = get32(p + 4);
+    r->pcrc = get32(p + 8);
+    return r->len <= RECSTORE_MAX_LEN && r->id != 0xFFFF ? 1 : -2;
+}
+
+static void note_seq(struct recstore *s, uint32_t seq)
+{
+    if (seq >= s->next_seq)
+        s->next_seq = seq + 1;
+}
+
+static int note_good(struct recstore *s, int sector, uint16_t off, const struct rec *r)
+{
+    struct recstore_entry *e = entry(s, r->id, 1);
+
+    if (!e)
+        return MG_ERR_NOSPC;
+    note_seq(s, r->seq);
+    if (e->state == REC_NONE || r->seq > e->seq) {
+        e->state = r->len ? REC_VALID : REC_DELETED;
+        e->sector = (uint8_t)sector;
+        e->off = off;
+        e->len = r->len;
+        e->seq = r->seq;
+    }
+    return 0;
+}
+
+/* Zeroes a torn record's header: a lasting mark that it never counted. */
+static int void_record(struct recstore *s, int sector, uint32_t off)
+{
+    static const uint8_t zeros[RECSTORE_REC_HEAD];
+    int rc = hal_flash_part_program(s->part, sector_off(sector) + off, zeros, sizeof(zeros));
+
+    s->torn_ignored++;
+    return rc ? rc : hal_flash_sync();
+}
+
+/* Parses one in-use sector (in buf). newest: faults at its tail are torn
+ * writes. Returns 0 or an MG_ERR_* from flash. */
+static int scan_sector(struct recstore *s, int i, int newest)
+{
+    uint32_t off = RECSTORE_SECT_HEAD;
+    struct recstore_sector *sec = &s->sectors[i];
+
+    while (off + RECSTORE_REC_HEAD <= SECTOR) {
+        struct rec r;
+        int h = parse_head(buf + off, &r);
+        uint32_t span, tail;
+
+        if (h == 0) {
+            if (!all_is(buf + off, SECTOR - off, 0xFF)) {
+                /* Bytes after the log's end: a tear we cannot place. */
+                if (newest)
+                    break;
+                s->damaged = 1;
+            }
+            sec->used = (uint16_t)off;
+            return 0;
+        }
+        if (h == -1)
+            break;   /* voided: the rest of the sector is abandoned */
+        span = h == 1 ? ALIGN4(RECSTORE_REC_HEAD + r.len) : 0;
+        if (h == 1 && off + span <= SECTOR &&
+            crc32_update(0, buf + off + RECSTORE_REC_HEAD, r.len) == r.pcrc) {
+            int rc = note_good(s, i, (uint16_t)off, &r);
+            if (rc)
+                return rc;
+            off += span;
+            continue;
+        }
+        /* A bad record. At the tail of the newest sector it is the write
+         * the power cut: it was never acknowledged. */
+        tail = off + (span ? span : SPAN_MAX);
+        if (tail > SECTOR)
+            tail = SECTOR;
+        if (newest && all_is(buf + tail, SECTOR - tail, 0xFF)) {
+            int rc = void_record(s, i, off);
+            if (rc)
+                return rc;
+        } else if (h == 1) {
+            struct recstore_entry *e = entry(s, r.id, 1);
+            note_seq(s, r.seq);
+            if (e && r.seq > e->bad_seq)
+                e->bad_seq = r.seq;
+        } else {
+            s->damaged = 1;
+        }
+        break;
+    }
+    sec->used = SECTOR;   /* closed: appends go to a fresh sector */
+    return 0;
+}
+
+int recstore_mount(struct recstore *s, const struct hal_flash_part *part)
+{
+    int i, newest = -1, rc;
+    size_t k;
+
+    memset(s, 0, sizeof(*s));
+    s->part = part;
+    s->n_sectors = part->size / SECTOR;
+    s->active = -1;
+    s->next_seq = s->next_sector_seq = 1;
+    if (s->n_sectors < 2 || s->n_sectors > RECSTORE_MAX_SECTORS)
+        return MG_ERR_INVAL;
+    /* Pass 1: sector headers, to know which is newest. */
+    for (i = 0; i < (int)s->n_sectors; i++) {
+        struct recstore_sector *sec = &s->sectors[i];
+        rc = hal_flash_part_read(part, sector_off(i), buf, SECTOR);
+        if (rc)
+            return rc;
+        if (get32(buf) == SECT_MAGIC && crc32_update(0, buf, 12) == get32(buf + 12)) {
+            sec->state = S_USED;
+            sec->seq = get32(buf + 4);
+            sec->erases = get32(buf + 8);
+            if (sec->seq >= s->next_sector_seq)
+                s->next_sector_seq = sec->seq + 1;
+            if (newest < 0 || sec->seq > s->sectors[newest].seq)
+                newest = i;
+        } else {
+            /* Erased, or a torn erase or header: not ours to trust. */
+            sec->state = all_is(buf, SECTOR, 0xFF) ? S_FREE : S_DIRTY;
+        }
+    }
+    /* Pass 2: records, oldest sector order does not matter (seq decides). */
+    for (i = 0; i < (int)s->n_sectors; i++) {
+        if (s->sectors[i].state != S_USED)
+            continue;
+        rc = hal_flash_part_read(part, sector_off(i), buf, SECTOR);
+        if (rc == 0)
+            rc = scan_sector(s, i, i == newest);
+        if (rc)
+            return rc;
+    }
+    /* A damaged record newer than the id's newest good one: corrupt. */
+    for (k = 0; k < s->n_entries; k++) {
+        struct recstore_entry *e = &s->entries[k];
+        if (e->bad_seq && (e->state == REC_NONE || e->bad_seq > e->seq))
+            e->state = REC_CORRUPT;
+    }
+    s->active = newest;
+    return 0;
+}
+
+static uint32_t room(const struct recstore *s)
+{
+    return s->active < 0 ? 0 : SECTOR - s->sectors[s->active].used;
+}
+
+static int free_count(const struct recstore *s)
+{
+    int i, n = 0;
+
+    for (i = 0; i < (int)s->n_sectors; i++)
+        n += s->sectors[i].state != S_USED;
+    return n;
+}
+
+/* Erases the least-worn free sector and makes it the active one. */
+static int open_sector(struct recstore *s)
+{
+    struct recstore_sector *sec;
+    uint8_t head[RECSTORE_SECT_HEAD];
+    int i, pick = -1, rc;
+
+    for (i = 0; i < (int)s->n_sectors; i++)
+        if (s->sectors[i].state != S_USED &&
+            (pick < 0 || s->sectors[i].erases < s->sectors[pick].erases))
+            pick = i;
+    if (pick < 0)
+        return MG_ERR_NOSPC;
+    sec = &s->sectors[pick];
+    rc = hal_flash_part_erase(s->part, sector_off(pick), SECTOR);
+    if (rc)
+        return rc;
+    sec->erases++;
+    put32(head, SECT_MAGIC);
+    put32(head + 4, s->next_sector_seq);
+    put32(head + 8, sec->erases);
+    put32(head + 12, crc32_update(0, head, 12));
+    rc = hal_flash_part_program(s->part, sector_off(pick), head, sizeof(head));
+    if (rc)
+        return rc;
+    sec->state = S_USED;
+    sec->seq = s->next_sector_seq++;
+    sec->used = RECSTORE_SECT_HEAD;
+    s->active = pick;
+    return 0;
+}
+
+/* Programs one record at the active sector's end (no sync). */
+static int append(struct recstore *s, uint16_t id, uint32_t seq, const void *data, size_t len)
+{
+    uint8_t rec[RECSTORE_REC_HEAD + RECSTORE_MAX_LEN + 3];
+    struct recstore_sector *sec = &s->sectors[s->active];
+    uint32_t span = ALIGN4(RECSTORE_REC_HEAD + (uint32_t)len);
+    struct rec r = { id, (uint16_t)len, seq, 0 };
+    int rc;
+
+    memset(rec, 0xFF, span);
+    rec[0] = (uint8_t)id;
+    rec[1] = (uint8_t)(id >> 8);
+    rec[2] = (uint8_t)len;
+    rec[3] = (uint8_t)(len >> 8);
+    put32(rec + 4, seq);
+    put32(rec + 8, crc32_update(0, data, len));
+    put32(rec + 12, crc32_update(0, rec, 12));
+    if (len)
+        memcpy(rec + RECSTORE_REC_HEAD, data, len);
+    rc = hal_flash_part_program(s->part, sector_off(s->active) + sec->used, rec, span);
+    if (rc)
+        return rc;
+    r.pcrc = get32(rec + 8);
+    note_good(s, s->active, sec->used, &r);
+    sec->used = (uint16_t)(sec->used + span);
+    return 0;
+}
+
+/* Copies the oldest sector's live records forward, then erases it. */
+static int collect(struct recstore *s)
+{
+    int i, victim = -1, rc;
+    size_t k;
+
+    for (i = 0; i < (int)s->n_sectors; i++)
+        if (s->sectors[i].state == S_USED && i != s->active &&
+            (victim < 0 || s->sectors[i].seq < s->sectors[victim].seq))
+            victim = i;
+    if (victim < 0)
+        return MG_ERR_NOSPC;
+    s->gc_runs++;
+    rc = hal_flash_part_read(s->part, sector_off(victim), buf, SECTOR);
+    for (k = 0; rc == 0 && k < s->n_entries; k++) {
+        struct recstore_entry *e = &s->entries[k];
+        uint8_t payload[RECSTORE_MAX_LEN];
+        uint32_t span = ALIGN4(RECSTORE_REC_HEAD + e->len);
+
+        /* Deletions need no copy: whatever they shadowed is older still. */
+        if (e->state != REC_VALID || e->sector != victim)
+            continue;
+        memcpy(payload, buf + e->off + RECSTORE_REC_HEAD, e->len);
+        if (room(s) < span)
+            rc = open_sector(s);
+        if (rc == 0)
+            rc = append(s, e->id, e->seq, payload, e->len);
+    }
+    for (k = 0; k < s->n_entries; k++)
+        if (s->entries[k].state == REC_DELETED && s->entries[k].sector == victim)
+            s->entries[k].state = REC_NONE;
+    if (rc == 0)
+        rc = hal_flash_sync();   /* the copies are durable before the erase */
+    if (rc == 0)
+        rc = hal_flash_part_erase(s->part, sector_off(victim), SECTOR);
+    if (rc)
+        return rc;
+    s->sectors[victim].state = S_FREE;
+    s->sectors[victim].erases++;
+    s->sectors[victim].seq = 0;
+    s->sectors[victim].used = 0;
+    return 0;
+}
+
+static uint32_t live_bytes(const struct recstore *s)
+{
+    uint32_t n = 0;
+    size_t k;
+
+    for (k = 0; k < s->n_entries; k++)
+        if (s->entries[k].state == REC_VALID)
+            n += ALIGN4(RECSTORE_REC_HEAD + s->entries[k].len);
+    return n;
+}
+
+static int put(struct recstore *s, uint16_t id, const void *data, size_t len)
+{
+    uint32_t span = ALIGN4(RECSTORE_REC_HEAD + (uint32_t)len);
+    uint32_t capacity = (s->n_sectors - 2) * (SECTOR - RECSTORE_SECT_HEAD);
+    const struct recstore_entry *e = entry(s, id, 0);
+    uint32_t old = e && e->state == REC_VALID ? ALIGN4(RECSTORE_REC_HEAD + e->len) : 0;
+    int rc = 0, guard = 2 * (int)s->n_sectors;
+
+    if (id == 0xFFFF || len > RECSTORE_MAX_LEN || (len && !data))
+        return MG_ERR_INVAL;
+    if (!e && s->n_entries == RECSTORE_MAX_IDS)
+        return MG_ERR_NOSPC;
+    if (live_bytes(s) - old + span > capacity)
+        return MG_ERR_NOSPC;
+    while (rc == 0 && room(s) < span && guard-- > 0) {
+        /* Keep a spare sector for collection; the oldest goes first. */
+        rc = free_count(s) > 1 ? open_sector(s) : collect(s);
+    }
+    if (rc == 0 && room(s) < span)
+        rc = MG_ERR_NOSPC;
+    if (rc == 0)
+        rc = append(s, id, s->next_seq++, data, len);
+    return rc ? rc : hal_flash_sync();
+}
+
+int recstore_write(struct recstore *s, uint16_t id, const void *data, size_t len)
+{
+    if (len == 0)
+        return MG_ERR_INVAL;
+    return put(s, id, data, len);
+}
+
+int recstore_delete(struct recstore *s, uint16_t id)
+{
+    const struct recstore_entry *e = entry(s, id, 0);
+
+    if (!e || e->state == REC_NONE || e->state == REC_DELETED)
+        return 0;
+    return put(s, id, NULL, 0);
+}
+
+int recstore_read(struct recstore *s, uint16_t id, void *out, size_t cap, size_t *len)
+{
+    const struct recstore_entry *e = entry(s, id, 0);
+    uint8_t rec[RECSTORE_REC_HEAD + RECSTORE_MAX_LEN];
+    int rc;
+
+    *len = 0;
+    if (!e || e->state == REC_NONE || e->state == REC_DELETED)
+        return MG_ERR_NOENT;
+    if (e->state == REC_CORRUPT)
+        return MG_ERR_CORRUPT;
+    if (e->len > cap)
+        return MG_ERR_TOOBIG;
+    rc = hal_flash_part_read(s->part, sector_off(e->sector) + e->off, rec,
+                             RECSTORE_REC_HEAD + e->len);
+    if (rc)
+        return rc;
+    /* Flash can rot after mount: check again on every read. */
+    if (crc32_update(0, rec, 12) != get32(rec + 12) ||
+        crc32_update(0, rec + RECSTORE_REC_HEAD, e->len) != get32(rec + 8))
+        return MG_ERR_CORRUPT;
+    memcpy(out, rec + RECSTORE_REC_HEAD, e->len);
+    *len = e->len;
+    return 0;
+}
+
+enum recstore_state recstore_state_of(const struct recstore *s, uint16_t id)
+{
+    size_t k;
+
+    for (k = 0; k < s->n_entries; k++)
+        if (s->entries[k].id == id)
+            return (enum recstore_state)s->entries[k].state;
+    return REC_NONE;
+}
+
+int recstore_damaged(const struct recstore *s)
+{
+    return s->damaged;
+}
+
+void recstore_usage(const struct recstore *s, struct recstore_usage *out)
+{
+    int i;
+    size_t k;
+
+    memset(out, 0, sizeof(*out));
+    out->sectors = s->n_sectors;
+    out->bytes_total = s->n_sectors * SECTOR;
+    out->bytes_live = live_bytes(s);
+    out->min_erases = UINT32_MAX;
+    for (i = 0; i < (int)s->n_sectors; i++) {
+        const struct recstore_sector *sec = &s->sectors[i];
+        if (sec->state != S_USED) {
+            out->free_sectors++;
+            continue;   /* an erased sector's count went with its header */
+        }
+        out->bytes_used += sec->used;
+        if (sec->erases < out->min_erases)
+            out->min_erases = sec->erases;
+        if (sec->erases > out->max_erases)
+            out->max_erases = sec->erases;
+    }
+    for (k = 0; k < s->n_entries; k++)
+        out->records += s->entries[k].state == REC_VALID;
+}
