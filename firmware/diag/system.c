@@ -13,7 +13,6 @@
 #include "net/http_server.h"
 #include "net/netif_tap.h"
 #include "sysinfo.h"
-#include "uart.h"
 #include "version.h"
 
 static void print_uptime(const char *label, uint64_t ms)

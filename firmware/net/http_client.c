@@ -345,7 +345,7 @@ static void fetch_done(void *ctx, const struct http_client_result *r)
 
 static void fetch_run(int argc, char **argv)
 {
-    static char host[16];
+    char host[16];   /* http_client_start() copies it into the request */
     struct http_client_request req = { "GET", host, 80, "/", NULL, NULL, NULL, 0 };
     const char *colon = argc >= 2 ? strchr(argv[1], ':') : NULL;
     size_t hl;

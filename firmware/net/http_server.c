@@ -76,7 +76,6 @@ static void conn_release(struct http_conn *c)
     c->state = CONN_FREE;
     c->pcb = NULL;
     pool_give(&http_conns_pool);
-    stats.active = http_conns_pool.used;
 }
 
 /* Unregisters the callbacks in mirror order of conn_open() and closes; a
@@ -535,9 +534,6 @@ static err_t on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
         return ERR_OK;
     }
     stats.accepted++;
-    stats.active = http_conns_pool.used;
-    if (stats.active > stats.high_water)
-        stats.high_water = stats.active;
     c->state = CONN_OPEN;
     c->pcb = pcb;
     c->l = l;
@@ -641,7 +637,9 @@ uint64_t http_server_next_deadline(uint64_t now)
 void http_server_get_stats(struct http_server_stats *out)
 {
     *out = stats;
+    /* The pool keeps both counts; they are not copied into stats. */
     out->active = http_conns_pool.used;
+    out->high_water = http_conns_pool.high_water;
 }
 
 const struct service http_service = {

@@ -307,17 +307,17 @@ static int collect(struct recstore *s)
     rc = hal_flash_part_read(s->part, sector_off(victim), buf, SECTOR);
     for (k = 0; rc == 0 && k < s->n_entries; k++) {
         struct recstore_entry *e = &s->entries[k];
-        uint8_t payload[RECSTORE_MAX_LEN];
         uint32_t span = ALIGN4(RECSTORE_REC_HEAD + e->len);
 
         /* Deletions need no copy: whatever they shadowed is older still. */
         if (e->state != REC_VALID || e->sector != victim)
             continue;
-        memcpy(payload, buf + e->off + RECSTORE_REC_HEAD, e->len);
         if (room(s) < span)
             rc = open_sector(s);
+        /* Straight from the victim's bytes in buf: nothing below reads
+         * into buf. */
         if (rc == 0)
-            rc = append(s, e->id, e->seq, payload, e->len);
+            rc = append(s, e->id, e->seq, buf + e->off + RECSTORE_REC_HEAD, e->len);
     }
     for (k = 0; k < s->n_entries; k++)
         if (s->entries[k].state == REC_DELETED && s->entries[k].sector == victim)

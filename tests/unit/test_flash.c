@@ -10,35 +10,10 @@
 #include "board.h"
 #include "flash.h"
 #include "mg_err.h"
+#include "flash_image.h"
 #include "test.h"
 
 #define SECTOR BOARD_FLASH_SECTOR
-
-static char dir[64];
-static char image[96];
-
-/* Runs body with a freshly created, open image; removes it afterwards. */
-static void with_fresh_image(void (*body)(void))
-{
-    strcpy(dir, "/tmp/mg-flash-XXXXXX");
-    if (!mkdtemp(dir)) {
-        test_fail(__FILE__, __LINE__, "mkdtemp failed");
-        return;
-    }
-    snprintf(image, sizeof(image), "%s/flash.img", dir);
-    if (hal_flash_open(image) != 0)
-        test_fail(__FILE__, __LINE__, "hal_flash_open(%s) failed", image);
-    else
-        body();
-    hal_flash_close();
-    unlink(image);
-    rmdir(dir);
-}
-
-#define FLASH_TEST(name)                                                       \
-    static void name##_body(void);                                             \
-    MG_TEST(name) { with_fresh_image(name##_body); }                           \
-    static void name##_body(void)
 
 static int all_equal(const uint8_t *p, size_t n, uint8_t v)
 {
@@ -61,7 +36,7 @@ FLASH_TEST(test_flash_erased_image_reads_all_ff)
         CHECK_EQ(hal_flash_read(off, buf, sizeof(buf)), 0);
         CHECK(all_equal(buf, sizeof(buf), 0xFF));
     }
-    CHECK_EQ(stat(image, &st), 0);
+    CHECK_EQ(stat(flash_image_path(), &st), 0);
     CHECK_EQ(st.st_size, BOARD_FLASH_SIZE);
 }
 
@@ -236,7 +211,7 @@ FLASH_TEST(test_flash_data_persists_across_close_and_open)
     CHECK_EQ(hal_flash_sync(), 0);
     hal_flash_close();
     CHECK_EQ(hal_flash_read(0, buf, 1), MG_ERR_IO);
-    CHECK_EQ(hal_flash_open(image), 0);
+    CHECK_EQ(hal_flash_open(flash_image_path()), 0);
     CHECK_EQ(hal_flash_read(5 * SECTOR + 7, buf, sizeof(buf)), 0);
     CHECK_MEM(buf, data, sizeof(data));
     /* Counters live in RAM: the reboot starts them again. */
@@ -253,9 +228,9 @@ FLASH_TEST(test_flash_a_short_image_is_completed_with_ff_and_a_larger_one_is_ref
 
     CHECK_EQ(hal_flash_program(10, &zero, 1), 0);
     hal_flash_close();
-    CHECK_EQ(truncate(image, 3 * SECTOR + 5), 0);
-    CHECK_EQ(hal_flash_open(image), 0);
-    CHECK_EQ(stat(image, &st), 0);
+    CHECK_EQ(truncate(flash_image_path(), 3 * SECTOR + 5), 0);
+    CHECK_EQ(hal_flash_open(flash_image_path()), 0);
+    CHECK_EQ(stat(flash_image_path(), &st), 0);
     CHECK_EQ(st.st_size, BOARD_FLASH_SIZE);
     CHECK_EQ(hal_flash_read(10, buf, 1), 0);
     CHECK_EQ(buf[0], 0);
@@ -264,8 +239,8 @@ FLASH_TEST(test_flash_a_short_image_is_completed_with_ff_and_a_larger_one_is_ref
     CHECK_EQ(buf[1], 0xFF);
     hal_flash_close();
 
-    CHECK_EQ(truncate(image, BOARD_FLASH_SIZE + SECTOR), 0);
-    CHECK_EQ(hal_flash_open(image), MG_ERR_INVAL);
+    CHECK_EQ(truncate(flash_image_path(), BOARD_FLASH_SIZE + SECTOR), 0);
+    CHECK_EQ(hal_flash_open(flash_image_path()), MG_ERR_INVAL);
     CHECK_EQ(hal_flash_read(0, buf, 1), MG_ERR_IO);
 }
 
@@ -368,7 +343,7 @@ FLASH_TEST(test_flash_reopening_after_a_cut_is_a_reboot_with_power_back)
     hal_flash_powercut_arm(0, 0);
     CHECK_EQ(hal_flash_program(0, &a, 1), MG_ERR_IO);
     CHECK_EQ(hal_flash_ops(), 0);
-    CHECK_EQ(hal_flash_open(image), 0);
+    CHECK_EQ(hal_flash_open(flash_image_path()), 0);
     CHECK_EQ(hal_flash_program(0, &a, 1), 0);
     CHECK_EQ(hal_flash_read(0, &buf, 1), 0);
     CHECK_EQ(buf, 0x11);
@@ -449,11 +424,11 @@ FLASH_TEST(test_flash_a_harness_can_cut_at_each_op_of_a_workload)
     CHECK_EQ(n, 4);
 
     for (k = 1; k <= n; k++) {
-        CHECK_EQ(hal_flash_open(image), 0);   /* reboot */
+        CHECK_EQ(hal_flash_open(flash_image_path()), 0);   /* reboot */
         hal_flash_powercut_arm(k, 1);
         CHECK_EQ(workload(), MG_ERR_IO);
         CHECK_EQ(hal_flash_ops(), k);
-        CHECK_EQ(hal_flash_open(image), 0);
+        CHECK_EQ(hal_flash_open(flash_image_path()), 0);
         CHECK_EQ(hal_flash_read(20 * SECTOR, buf, sizeof(buf)), 0);
         /* Whatever the cut, the commit byte is never written without the
          * header and the body before it. */

@@ -3,39 +3,21 @@
  * every single flash operation of a workload (whole or torn), never loses or
  * replaces an acknowledged record (DESIGN.md section 6). */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "board.h"
 #include "flash.h"
+#include "flash_image.h"
 #include "mg_err.h"
 #include "store/recstore.h"
 #include "test.h"
 
-static char dir[64], image[96];
 static struct recstore st;
-
-static int fresh_image(void)
-{
-    strcpy(dir, access("/dev/shm", W_OK) == 0 ? "/dev/shm/mg-rs-XXXXXX" : "/tmp/mg-rs-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    snprintf(image, sizeof(image), "%s/flash.img", dir);
-    return hal_flash_open(image);
-}
-
-static void drop_image(void)
-{
-    hal_flash_close();
-    unlink(image);
-    rmdir(dir);
-}
 
 static int reboot_and_mount(void)
 {
     hal_flash_close();
-    if (hal_flash_open(image) != 0)
+    if (hal_flash_open(flash_image_path()) != 0)
         return -1;
     return recstore_mount(&st, hal_flash_part("keys"));
 }
@@ -59,7 +41,7 @@ static int reads_as(uint16_t id, unsigned v)
            memcmp(got, want, n) == 0;
 }
 
-static void body_roundtrip(void)
+FLASH_TEST(test_recstore_reads_back_across_a_remount)
 {
     uint8_t v[RECSTORE_MAX_LEN];
     size_t n, len;
@@ -81,19 +63,9 @@ static void body_roundtrip(void)
     CHECK(!recstore_damaged(&st));
 }
 
-MG_TEST(test_recstore_reads_back_across_a_remount)
-{
-    if (fresh_image() != 0) {
-        test_fail(__FILE__, __LINE__, "no image");
-        return;
-    }
-    body_roundtrip();
-    drop_image();
-}
-
 /* Overwrites a few ids far past the partition's size: collection must keep
  * the newest of each and spread the erases. */
-static void body_gc(void)
+FLASH_TEST(test_recstore_collection_keeps_the_newest_and_spreads_wear)
 {
     struct recstore_usage u;
     uint8_t v[RECSTORE_MAX_LEN];
@@ -114,38 +86,21 @@ static void body_gc(void)
     CHECK(u.max_erases - u.min_erases <= 2);   /* wear is spread */
 }
 
-MG_TEST(test_recstore_collection_keeps_the_newest_and_spreads_wear)
+FLASH_TEST(test_recstore_refuses_what_cannot_fit)
 {
-    if (fresh_image() != 0) {
-        test_fail(__FILE__, __LINE__, "no image");
-        return;
-    }
-    body_gc();
-    drop_image();
-}
-
-MG_TEST(test_recstore_refuses_what_cannot_fit)
-{
-    uint8_t v[RECSTORE_MAX_LEN + 1] = { 0 };
+    static uint8_t v[RECSTORE_MAX_LEN + 1];
     uint16_t id;
     int rc = 0;
 
-    if (fresh_image() != 0) {
-        test_fail(__FILE__, __LINE__, "no image");
-        return;
-    }
-    if (recstore_mount(&st, hal_flash_part("keys")) != 0 ||
-        recstore_write(&st, 1, v, sizeof(v)) != MG_ERR_INVAL ||
-        recstore_write(&st, 0xFFFF, v, 4) != MG_ERR_INVAL)
-        test_fail(__FILE__, __LINE__, "bad writes accepted");
+    CHECK_EQ(recstore_mount(&st, hal_flash_part("keys")), 0);
+    CHECK_EQ(recstore_write(&st, 1, v, sizeof(v)), MG_ERR_INVAL);
+    CHECK_EQ(recstore_write(&st, 0xFFFF, v, 4), MG_ERR_INVAL);
     for (id = 1; id <= 64 && rc == 0; id++)
         rc = recstore_write(&st, id, v, RECSTORE_MAX_LEN);
-    if (rc != MG_ERR_NOSPC)
-        test_fail(__FILE__, __LINE__, "a full store said %d", rc);
+    CHECK_EQ(rc, MG_ERR_NOSPC);
     /* Full is not broken: what is there still reads, and remounts. */
-    if (!reboot_and_mount() == 0 || recstore_state_of(&st, 1) != REC_VALID)
-        test_fail(__FILE__, __LINE__, "full store lost records");
-    drop_image();
+    CHECK_EQ(reboot_and_mount(), 0);
+    CHECK_EQ(recstore_state_of(&st, 1), REC_VALID);
 }
 
 /* --- the power-cut sweep ------------------------------------------------- */
@@ -206,19 +161,17 @@ static void sweep(int torn)
 {
     unsigned long total, k;
 
-    if (fresh_image() != 0) {
-        test_fail(__FILE__, __LINE__, "no image");
+    if (flash_image_create() != 0)
         return;
-    }
     if (workload() != 0) {
         test_fail(__FILE__, __LINE__, "workload failed without a cut");
-        drop_image();
+        flash_image_remove();
         return;
     }
     total = hal_flash_ops();
-    drop_image();
+    flash_image_remove();
     for (k = 1; k <= total; k++) {
-        if (fresh_image() != 0)
+        if (flash_image_create() != 0)
             break;
         hal_flash_powercut_arm(k, torn);
         workload();
@@ -227,7 +180,7 @@ static void sweep(int torn)
         if (reboot_and_mount() != 0 || !consistent()) {
             test_fail(__FILE__, __LINE__, "cut at op %lu/%lu (torn %d): pending id %d v%u",
                       k, total, torn, pending_id, pending_v);
-            drop_image();
+            flash_image_remove();
             return;
         }
         /* The store keeps working after the cut, and a second boot agrees. */
@@ -236,11 +189,11 @@ static void sweep(int torn)
             if (recstore_write(&st, 1, v, value(1, 999, v)) != 0 || reboot_and_mount() != 0 ||
                 !reads_as(1, 999) || recstore_damaged(&st)) {
                 test_fail(__FILE__, __LINE__, "after the cut at op %lu (torn %d)", k, torn);
-                drop_image();
+                flash_image_remove();
                 return;
             }
         }
-        drop_image();
+        flash_image_remove();
     }
     if (total < 100)
         test_fail(__FILE__, __LINE__, "workload too small: %lu ops", total);
