@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "pool.h"
 
 /* Bytes of whole lines, oldest at `head`, wrapping at the end. */
 static char ring[LOG_RING_BYTES];
+POOL_DEFINE(log_ring, ring)   /* bytes: `mem` shows how full it has been */
 static size_t head, used;
 static struct log_stats stats;
 static log_sink_fn sink;
@@ -22,6 +24,7 @@ void log_set_sink(log_sink_fn s)
 void log_reset(void)
 {
     head = used = 0;
+    pool_set_used(&log_ring_pool, 0);
     memset(&stats, 0, sizeof(stats));
 }
 
@@ -49,6 +52,7 @@ static void ring_append(const char *s, size_t n)
     memcpy(ring + tail, s, first);
     memcpy(ring, s + first, n - first);
     used += n;
+    pool_set_used(&log_ring_pool, used);
     stats.held++;
     stats.lines++;
 }

@@ -30,7 +30,9 @@ def test_mem_lists_every_pool_with_size_used_and_high_water(gateway):
     out = gateway.console("mem")
     rows = {m.group(1): tuple(map(int, m.groups()[1:]))
             for m in re.finditer(r"^(\S+) +(\d+) +(\d+) +(\d+) +(\d+)$", out, re.M)}
-    assert {"http_conns", "console_cmds", "mbedtls_arena", "lwip.TCP_PCB"} <= set(rows)
+    assert {"http_conns", "http_clients", "log_ring", "console_cmds", "mbedtls_arena",
+            "lwip.TCP_PCB"} <= set(rows)
+    assert 0 < rows["log_ring"][1] <= rows["log_ring"][2] <= rows["log_ring"][0]
     size, used, high, _ = rows["http_conns"]
     assert size > 0 and used <= high <= size
     assert "heap: sealed" in out and "0 after seal" in out

@@ -1,6 +1,7 @@
 """The firmware's outbound HTTP client, driven from the console's `fetch`
 against servers on the namespace side of the TAP (10.42.0.1)."""
 import http.server
+import re
 import socket
 import threading
 import time
@@ -28,6 +29,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+        elif self.path == "/chunked":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             b"2\r\nok\r\n0\r\n\r\n")
+            self.close_connection = True
+        elif self.path == "/garbage":
+            self.wfile.write(b"SSH-2.0-OpenSSH\r\n\r\n")
+            self.close_connection = True
         else:
             self.send_error(404)
 
@@ -67,6 +75,17 @@ def test_oversize_response_is_refused_not_overflowed(gateway, server):
     got = fetch(gateway, f"{HOST_IP}:{server}", "/big")
     assert got.startswith("failed: response larger than the client's buffer")
     assert gateway.request("GET", "/health")[0] == 200
+
+
+def test_malformed_responses_are_refused_and_the_client_keeps_working(gateway, server):
+    assert fetch(gateway, f"{HOST_IP}:{server}", "/chunked").startswith(
+        "failed: chunked responses are not supported")
+    assert fetch(gateway, f"{HOST_IP}:{server}", "/garbage").startswith(
+        "failed: not an HTTP/1.x response")
+    # No slot was lost to them: four more requests (every slot) all finish.
+    for _ in range(4):
+        assert fetch(gateway, f"{HOST_IP}:{server}", "/hello").startswith("200, ")
+    assert re.search(r"^http_clients +4 +0 ", gateway.console("mem"), re.M)
 
 
 def test_connection_refused_is_reported(gateway):
