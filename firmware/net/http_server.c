@@ -90,6 +90,9 @@ static void conn_close(struct http_conn *c)
     altcp_sent(pcb, NULL);
     altcp_recv(pcb, NULL);
     altcp_arg(pcb, NULL);
+    /* A closing PCB lingers in FIN_WAIT; the lowest priority lets lwIP
+     * reclaim it when a new SYN finds every PCB taken. */
+    altcp_setprio(pcb, TCP_PRIO_MIN);
     if (altcp_close(pcb) != ERR_OK) {
         altcp_abort(pcb);
         aborted = pcb;
@@ -526,6 +529,7 @@ static err_t on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
     c = conn_alloc();
     if (!c) {
         stats.refused_busy++;
+        altcp_setprio(pcb, TCP_PRIO_MIN);
         if (altcp_write(pcb, busy_response, sizeof(busy_response) - 1, 0) != ERR_OK ||
             altcp_close(pcb) != ERR_OK) {
             altcp_abort(pcb);
