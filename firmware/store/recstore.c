@@ -5,12 +5,14 @@
 #include "crc32.h"
 #include "mg_err.h"
 
-#define SECT_MAGIC 0x3152474du   /* "MGR1" */
+#define SECT_MAGIC 0x3252474du   /* "MGR2" */
 #define SECTOR     BOARD_FLASH_SECTOR
 #define ALIGN4(n)  (((n) + 3u) & ~3u)
 #define SPAN_MAX   ALIGN4(RECSTORE_REC_HEAD + RECSTORE_MAX_LEN)
 
 enum { S_FREE, S_DIRTY, S_USED };
+
+#define COMMIT_OFF 16u   /* the commit word inside a record's head */
 
 /* One sector's bytes while mounting or copying; module state, like the
  * flash it mirrors. */
@@ -66,7 +68,7 @@ static int parse_head(const uint8_t *p, struct rec *r)
 {
     if (all_is(p, RECSTORE_REC_HEAD, 0xFF))
         return 0;
-    if (all_is(p, RECSTORE_REC_HEAD, 0x00))
+    if (all_is(p, COMMIT_OFF, 0x00))
         return -1;
     if (crc32_update(0, p, 12) != get32(p + 12))
         return -2;
@@ -103,7 +105,7 @@ static int note_good(struct recstore *s, int sector, uint16_t off, const struct 
 /* Zeroes a torn record's header: a lasting mark that it never counted. */
 static int void_record(struct recstore *s, int sector, uint32_t off)
 {
-    static const uint8_t zeros[RECSTORE_REC_HEAD];
+    static const uint8_t zeros[COMMIT_OFF];
     int rc = hal_flash_part_program(s->part, sector_off(sector) + off, zeros, sizeof(zeros));
 
     s->torn_ignored++;
@@ -143,12 +145,14 @@ static int scan_sector(struct recstore *s, int i, int newest)
             off += span;
             continue;
         }
-        /* A bad record. At the tail of the newest sector it is the write
-         * the power cut: it was never acknowledged. */
+        /* A bad record. At the tail of the newest sector and without its
+         * commit word it is the write the power cut: never acknowledged.
+         * With the commit word it was acknowledged and has rotted since. */
         tail = off + (span ? span : SPAN_MAX);
         if (tail > SECTOR)
             tail = SECTOR;
-        if (newest && all_is(buf + tail, SECTOR - tail, 0xFF)) {
+        if (newest && get32(buf + off + COMMIT_OFF) == 0xFFFFFFFFu &&
+            all_is(buf + tail, SECTOR - tail, 0xFF)) {
             int rc = void_record(s, i, off);
             if (rc)
                 return rc;
@@ -169,6 +173,7 @@ static int scan_sector(struct recstore *s, int i, int newest)
 int recstore_mount(struct recstore *s, const struct hal_flash_part *part)
 {
     int i, newest = -1, rc;
+    uint32_t max_erases = 0;
     size_t k;
 
     memset(s, 0, sizeof(*s));
@@ -181,22 +186,34 @@ int recstore_mount(struct recstore *s, const struct hal_flash_part *part)
     /* Pass 1: sector headers, to know which is newest. */
     for (i = 0; i < (int)s->n_sectors; i++) {
         struct recstore_sector *sec = &s->sectors[i];
+        uint32_t from;
         rc = hal_flash_part_read(part, sector_off(i), buf, SECTOR);
         if (rc)
             return rc;
-        if (get32(buf) == SECT_MAGIC && crc32_update(0, buf, 12) == get32(buf + 12)) {
+        sec->stamped = get32(buf) == SECT_MAGIC && crc32_update(0, buf, 8) == get32(buf + 8);
+        if (sec->stamped) {
+            sec->erases = get32(buf + 4);
+            if (sec->erases > max_erases)
+                max_erases = sec->erases;
+        }
+        if (sec->stamped && crc32_update(0, buf, 16) == get32(buf + 16)) {
             sec->state = S_USED;
-            sec->seq = get32(buf + 4);
-            sec->erases = get32(buf + 8);
+            sec->seq = get32(buf + 12);
             if (sec->seq >= s->next_sector_seq)
                 s->next_sector_seq = sec->seq + 1;
             if (newest < 0 || sec->seq > s->sectors[newest].seq)
                 newest = i;
-        } else {
-            /* Erased, or a torn erase or header: not ours to trust. */
-            sec->state = all_is(buf, SECTOR, 0xFF) ? S_FREE : S_DIRTY;
+            continue;
         }
+        /* Erased (stamped or not), or a torn erase or header: not ours to
+         * trust, erased again before use. */
+        from = sec->stamped ? 12u : 0u;
+        sec->state = all_is(buf + from, SECTOR - from, 0xFF) ? S_FREE : S_DIRTY;
     }
+    /* A sector whose stamp a cut lost counts as worn as the most worn. */
+    for (i = 0; i < (int)s->n_sectors; i++)
+        if (!s->sectors[i].stamped)
+            s->sectors[i].erases = max_erases;
     /* Pass 2: records, oldest sector order does not matter (seq decides). */
     for (i = 0; i < (int)s->n_sectors; i++) {
         if (s->sectors[i].state != S_USED)
@@ -231,7 +248,39 @@ static int free_count(const struct recstore *s)
     return n;
 }
 
-/* Erases the least-worn free sector and makes it the active one. */
+/* The erase stamp {magic, erase count, crc}: programmed right after an
+ * erase, so that a free sector keeps its wear count. */
+static void stamp(uint8_t *head, uint32_t erases)
+{
+    put32(head, SECT_MAGIC);
+    put32(head + 4, erases);
+    put32(head + 8, crc32_update(0, head, 8));
+}
+
+/* Erases a sector and stamps it; it is then free. */
+static int erase_sector(struct recstore *s, int i)
+{
+    struct recstore_sector *sec = &s->sectors[i];
+    uint8_t head[12];
+    int rc = hal_flash_part_erase(s->part, sector_off(i), SECTOR);
+
+    if (rc)
+        return rc;
+    sec->erases++;
+    sec->state = S_FREE;
+    sec->stamped = 0;
+    sec->seq = 0;
+    sec->used = 0;
+    stamp(head, sec->erases);
+    rc = hal_flash_part_program(s->part, sector_off(i), head, sizeof(head));
+    if (rc)
+        return rc;
+    sec->stamped = 1;
+    return 0;
+}
+
+/* Opens the least-worn free sector (erasing it first unless it is erased
+ * and stamped) and makes it the active one. */
 static int open_sector(struct recstore *s)
 {
     struct recstore_sector *sec;
@@ -245,15 +294,16 @@ static int open_sector(struct recstore *s)
     if (pick < 0)
         return MG_ERR_NOSPC;
     sec = &s->sectors[pick];
-    rc = hal_flash_part_erase(s->part, sector_off(pick), SECTOR);
-    if (rc)
-        return rc;
-    sec->erases++;
-    put32(head, SECT_MAGIC);
-    put32(head + 4, s->next_sector_seq);
-    put32(head + 8, sec->erases);
-    put32(head + 12, crc32_update(0, head, 12));
-    rc = hal_flash_part_program(s->part, sector_off(pick), head, sizeof(head));
+    if (sec->state != S_FREE || !sec->stamped) {
+        rc = erase_sector(s, pick);
+        if (rc)
+            return rc;
+    }
+    /* The open stamp {seq, crc over the erase stamp and seq}. */
+    stamp(head, sec->erases);
+    put32(head + 12, s->next_sector_seq);
+    put32(head + 16, crc32_update(0, head, 16));
+    rc = hal_flash_part_program(s->part, sector_off(pick) + 12, head + 12, 8);
     if (rc)
         return rc;
     sec->state = S_USED;
@@ -291,6 +341,18 @@ static int append(struct recstore *s, uint16_t id, uint32_t seq, const void *dat
     return 0;
 }
 
+/* Programs the commit word of the record just appended at off. Called
+ * after the record is synced: a record without it that fails its CRC was
+ * cut while being written (DESIGN.md section 6). */
+static int commit(struct recstore *s, int sector, uint32_t off)
+{
+    static const uint8_t zeros[4];
+    int rc = hal_flash_sync();
+
+    return rc ? rc : hal_flash_part_program(s->part, sector_off(sector) + off + COMMIT_OFF,
+                                            zeros, sizeof(zeros));
+}
+
 /* Copies the oldest sector's live records forward, then erases it. */
 static int collect(struct recstore *s)
 {
@@ -316,8 +378,13 @@ static int collect(struct recstore *s)
             rc = open_sector(s);
         /* Straight from the victim's bytes in buf: nothing below reads
          * into buf. */
-        if (rc == 0)
+        if (rc == 0) {
+            int at = s->active;
+            uint32_t off = s->sectors[at].used;
             rc = append(s, e->id, e->seq, buf + e->off + RECSTORE_REC_HEAD, e->len);
+            if (rc == 0)
+                rc = commit(s, at, off);
+        }
     }
     for (k = 0; k < s->n_entries; k++)
         if (s->entries[k].state == REC_DELETED && s->entries[k].sector == victim)
@@ -325,14 +392,8 @@ static int collect(struct recstore *s)
     if (rc == 0)
         rc = hal_flash_sync();   /* the copies are durable before the erase */
     if (rc == 0)
-        rc = hal_flash_part_erase(s->part, sector_off(victim), SECTOR);
-    if (rc)
-        return rc;
-    s->sectors[victim].state = S_FREE;
-    s->sectors[victim].erases++;
-    s->sectors[victim].seq = 0;
-    s->sectors[victim].used = 0;
-    return 0;
+        rc = erase_sector(s, victim);
+    return rc;
 }
 
 static uint32_t live_bytes(const struct recstore *s)
@@ -366,8 +427,12 @@ static int put(struct recstore *s, uint16_t id, const void *data, size_t len)
     }
     if (rc == 0 && room(s) < span)
         rc = MG_ERR_NOSPC;
-    if (rc == 0)
+    if (rc == 0) {
+        uint32_t off = s->sectors[s->active].used;
         rc = append(s, id, s->next_seq++, data, len);
+        if (rc == 0)
+            rc = commit(s, s->active, off);
+    }
     return rc ? rc : hal_flash_sync();
 }
 
@@ -440,11 +505,10 @@ void recstore_usage(const struct recstore *s, struct recstore_usage *out)
     out->min_erases = UINT32_MAX;
     for (i = 0; i < (int)s->n_sectors; i++) {
         const struct recstore_sector *sec = &s->sectors[i];
-        if (sec->state != S_USED) {
+        if (sec->state != S_USED)
             out->free_sectors++;
-            continue;   /* an erased sector's count went with its header */
-        }
-        out->bytes_used += sec->used;
+        else
+            out->bytes_used += sec->used;
         if (sec->erases < out->min_erases)
             out->min_erases = sec->erases;
         if (sec->erases > out->max_erases)

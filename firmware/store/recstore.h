@@ -3,13 +3,18 @@
  * of an id wins; garbage collection copies the live records of the oldest
  * sector forward before erasing it. Every write is durable when it returns.
  *
- * Sector:  header {magic, seq, erase count, crc} then records.
- * Record:  {id u16, len u16, seq u32, payload crc u32, header crc u32}
- *          then len payload bytes, padded to 4. len 0 deletes the id.
+ * Sector:  erase stamp {magic "MGR2", erase count, crc}, programmed right
+ *          after each erase so that wear is known for free sectors too;
+ *          open stamp {seq, crc over both}, then records.
+ * Record:  {id u16, len u16, seq u32, payload crc u32, header crc u32,
+ *          commit u32} then len payload bytes, padded to 4. len 0 deletes
+ *          the id. The commit word is programmed to 0 once the record is
+ *          synced; it is outside the CRC.
  *
  * Power can fail at any program or erase. At mount, a record that is not
- * whole at the very end of the newest sector is a torn write that was never
- * acknowledged: it is ignored. A bad record anywhere else is damage: if it is
+ * whole at the very end of the newest sector and has no commit word is a
+ * torn write that was never acknowledged: it is ignored. With the commit
+ * word it is an acknowledged record that rotted: corrupt. A bad record anywhere else is damage: if it is
  * newer than the id's newest good record, the id reads as corrupt, never as
  * missing or as its older value. Damage whose id cannot be read marks the
  * whole store damaged (recstore_damaged()). */
@@ -23,8 +28,8 @@
 
 #define RECSTORE_MAX_IDS     64
 #define RECSTORE_MAX_SECTORS 32
-#define RECSTORE_REC_HEAD    16
-#define RECSTORE_SECT_HEAD   16
+#define RECSTORE_REC_HEAD    20
+#define RECSTORE_SECT_HEAD   24
 #define RECSTORE_MAX_LEN     1024   /* payload bytes of one record */
 
 enum recstore_state { REC_NONE, REC_VALID, REC_DELETED, REC_CORRUPT };
@@ -40,6 +45,7 @@ struct recstore_entry {
 
 struct recstore_sector {
     uint8_t state;            /* private: free, needs erase, in use */
+    uint8_t stamped;          /* its erase stamp is valid */
     uint32_t seq;             /* order of opening; higher is newer */
     uint32_t erases;          /* lifetime erase count, kept in the header */
     uint16_t used;            /* bytes from the start, header included */
@@ -86,8 +92,7 @@ struct recstore_usage {
     uint32_t sectors, free_sectors;
     uint32_t bytes_total, bytes_live, bytes_used;
     size_t records;           /* live ids */
-    uint32_t min_erases, max_erases;   /* over sectors in use: the count lives in
-                                          the header an erase clears */
+    uint32_t min_erases, max_erases;   /* over all sectors */
 };
 void recstore_usage(const struct recstore *s, struct recstore_usage *out);
 
