@@ -92,8 +92,8 @@ deps: $(DEPS)/.built
 
 # --- our code -------------------------------------------------------------
 
-$(B)/obj/crypto/ed25519.o $(B)/obj/crypto/x25519.o \
-$(B)/tobj/crypto/ed25519.o $(B)/tobj/crypto/x25519.o: CFLAGS += $(REF10_INC)
+$(B)/obj/crypto/ed25519.o $(B)/obj/crypto/x25519.o $(B)/obj/crypto/xeddsa.o \
+$(B)/tobj/crypto/ed25519.o $(B)/tobj/crypto/x25519.o $(B)/tobj/crypto/xeddsa.o: CFLAGS += $(REF10_INC)
 
 $(B)/obj/%.o: %.c | $(DEPS)/.built
 	@mkdir -p $(@D)

@@ -8,6 +8,7 @@
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/gcm.h"
 #include "mbedtls/hkdf.h"
+#include "mbedtls/pkcs5.h"
 #include "mbedtls/md.h"
 #include "mbedtls/memory_buffer_alloc.h"
 #include "mbedtls/sha256.h"
@@ -103,6 +104,23 @@ int mg_hkdf_sha256(const void *salt, size_t salt_len, const void *ikm, size_t ik
     if (mbedtls_hkdf(md, salt, salt_len, ikm, ikm_len, info, info_len, okm, okm_len) != 0)
         return MG_ERR_CRYPTO;
     return 0;
+}
+
+int mg_pbkdf2_hmac_sha256(const void *pass, size_t pass_len, const void *salt, size_t salt_len,
+                          uint32_t iterations, void *out, size_t out_len)
+{
+    mbedtls_md_context_t md;
+    int rc;
+
+    if (iterations == 0 || out_len == 0)
+        return MG_ERR_INVAL;
+    mbedtls_md_init(&md);
+    rc = mbedtls_md_setup(&md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1);
+    if (rc == 0)
+        rc = mbedtls_pkcs5_pbkdf2_hmac(&md, pass, pass_len, salt, salt_len, iterations,
+                                       (uint32_t)out_len, out);
+    mbedtls_md_free(&md);
+    return rc ? MG_ERR_CRYPTO : 0;
 }
 
 static int gcm_key(mbedtls_gcm_context *gcm, const uint8_t *key, size_t key_len)

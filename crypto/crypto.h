@@ -25,6 +25,12 @@ void mg_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg
 int mg_hkdf_sha256(const void *salt, size_t salt_len, const void *ikm, size_t ikm_len,
                    const void *info, size_t info_len, void *okm, size_t okm_len);
 
+/* PBKDF2-HMAC-SHA256 (RFC 8018). MG_ERR_INVAL for 0 iterations or no
+ * output. Its context comes from the arena: call it at init, not per
+ * request. */
+int mg_pbkdf2_hmac_sha256(const void *pass, size_t pass_len, const void *salt, size_t salt_len,
+                          uint32_t iterations, void *out, size_t out_len);
+
 /* AES-GCM with a 128/192/256-bit key and any non-empty IV. Encryption writes
  * len bytes to out and tag_len bytes to tag. Decryption checks the tag first:
  * MG_ERR_AUTH (and out zeroed) if it does not match. */

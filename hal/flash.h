@@ -41,7 +41,9 @@ struct hal_flash_stats {
  * that was interrupted leaves. Resets the statistics, the erase counters and
  * the power-cut injection: an open is a boot. Closes a device already open.
  * MG_ERR_INVAL if the file is larger than BOARD_FLASH_SIZE (another board's
- * image), MG_ERR_IO if it cannot be opened or filled. */
+ * image), MG_ERR_CORRUPT if it is short and holds data (a truncated image:
+ * its lost tail would read as never written; the file is left as it is),
+ * MG_ERR_IO if it cannot be opened or filled. */
 int hal_flash_open(const char *path);
 
 /* Closes the image; data programmed so far stays in the file. Safe to call

@@ -22,6 +22,7 @@
 
 /* Flash: NOR geometry and partitions (byte offsets into the device). */
 #define BOARD_FLASH_PATH        "flash.img"
+#define BOARD_SECRET_PATH       "device.key"   /* root secret (hal/sys.h) */
 #define BOARD_FLASH_SECTOR      4096u
 #define BOARD_FLASH_SIZE        (2048 * 1024u)
 #define BOARD_PART_KEYS_OFF     0u
@@ -39,6 +40,8 @@
 #define BOARD_RELAY_MESSAGES    4096
 #define BOARD_NONCE_SLOTS       1024
 #define BOARD_PEERS             16
+#define BOARD_SIGNAL_PREKEYS    64      /* one-time prekeys kept in the keystore */
+#define BOARD_KDF_ITERATIONS    100000u /* PBKDF2 rounds for a passphrase root secret */
 
 /* Static arenas for third-party code that allocates. */
 #define BOARD_MBEDTLS_ARENA     (48 * 1024)

@@ -157,10 +157,16 @@ static int scan_sector(struct recstore *s, int i, int newest)
             if (rc)
                 return rc;
         } else if (h == 1) {
+            /* The head holds, so the id is known and so is the next
+             * record's place: this one counts as damage, the rest stands. */
             struct recstore_entry *e = entry(s, r.id, 1);
             note_seq(s, r.seq);
             if (e && r.seq > e->bad_seq)
                 e->bad_seq = r.seq;
+            if (span && off + span <= SECTOR) {
+                off += span;
+                continue;
+            }
         } else {
             s->damaged = 1;
         }
@@ -209,6 +215,10 @@ int recstore_mount(struct recstore *s, const struct hal_flash_part *part)
          * trust, erased again before use. */
         from = sec->stamped ? 12u : 0u;
         sec->state = all_is(buf + from, SECTOR - from, 0xFF) ? S_FREE : S_DIRTY;
+        /* A cut header program touches only the header; data past it in a
+         * sector that is not ours is something else's. */
+        if (!all_is(buf + RECSTORE_SECT_HEAD, SECTOR - RECSTORE_SECT_HEAD, 0xFF))
+            s->foreign++;
     }
     /* A sector whose stamp a cut lost counts as worn as the most worn. */
     for (i = 0; i < (int)s->n_sectors; i++)
@@ -491,6 +501,11 @@ enum recstore_state recstore_state_of(const struct recstore *s, uint16_t id)
 int recstore_damaged(const struct recstore *s)
 {
     return s->damaged;
+}
+
+int recstore_foreign(const struct recstore *s)
+{
+    return s->foreign;
 }
 
 void recstore_usage(const struct recstore *s, struct recstore_usage *out)

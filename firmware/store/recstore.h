@@ -60,6 +60,7 @@ struct recstore {
     struct recstore_sector sectors[RECSTORE_MAX_SECTORS];
     struct recstore_entry entries[RECSTORE_MAX_IDS];
     size_t n_entries;
+    int foreign;              /* sectors that hold data but no valid header */
     unsigned long gc_runs, torn_ignored;
 };
 
@@ -87,6 +88,11 @@ int recstore_delete(struct recstore *s, uint16_t id);
 enum recstore_state recstore_state_of(const struct recstore *s, uint16_t id);
 
 int recstore_damaged(const struct recstore *s);
+
+/* Sectors without a valid header that hold data past the header area: not
+ * left by any cut of ours (a torn erase of a collected sector aside), so a
+ * store with no records and such sectors is not blank but foreign. */
+int recstore_foreign(const struct recstore *s);
 
 struct recstore_usage {
     uint32_t sectors, free_sectors;

@@ -100,6 +100,22 @@ static bool op_is_cut(void)
     return true;
 }
 
+static int check_erased(int fd, uint32_t size)
+{
+    uint8_t chunk[BOARD_FLASH_SECTOR];
+    uint32_t off, i;
+
+    for (off = 0; off < size; off += BOARD_FLASH_SECTOR) {
+        uint32_t n = size - off < BOARD_FLASH_SECTOR ? size - off : BOARD_FLASH_SECTOR;
+        if (pread(fd, chunk, n, (off_t)off) != (ssize_t)n)
+            return MG_ERR_IO;
+        for (i = 0; i < n; i++)
+            if (chunk[i] != 0xFF)
+                return MG_ERR_CORRUPT;
+    }
+    return 0;
+}
+
 int hal_flash_open(const char *path)
 {
     struct stat st;
@@ -125,6 +141,12 @@ int hal_flash_open(const char *path)
         goto fail;
     }
     if (st.st_size < (off_t)BOARD_FLASH_SIZE) {
+        /* Creation writes only 0xFF: a short image holding anything else
+         * was cut, and its missing tail would read as erased, as if the
+         * records there had never been written. */
+        rc = check_erased(dev.fd, (uint32_t)st.st_size);
+        if (rc)
+            goto fail;
         off = (uint32_t)st.st_size;
         while (off < BOARD_FLASH_SIZE) {
             uint32_t n = BOARD_FLASH_SECTOR - off % BOARD_FLASH_SECTOR;
