@@ -66,12 +66,16 @@ CORE_SRCS := $(wildcard hal/*.c hal/linux/*.c crypto/*.c) \
              $(filter-out firmware/main.c,$(wildcard firmware/*.c firmware/*/*.c))
 FW_SRCS   := firmware/main.c $(CORE_SRCS)
 UNIT_SRCS := $(wildcard tests/unit/*.c) $(CORE_SRCS)
+# The power-cut sweeps share the unit runner and the flash-image fixture.
+PC_SRCS   := $(wildcard tests/powercut/*.c) tests/unit/runner.c tests/unit/flash_image.c \
+             $(CORE_SRCS)
 
 FW_OBJS   := $(FW_SRCS:%.c=$(B)/obj/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(TOBJ)/%.o)
+PC_OBJS   := $(PC_SRCS:%.c=$(TOBJ)/%.o)
 
-.PHONY: all run shell test check lint size clean distclean deps integ
-all: $(B)/meshgate
+.PHONY: all run shell test check lint size clean distclean deps integ powercut meshctl
+all: $(B)/meshgate $(B)/meshctl
 
 # --- tools and libraries --------------------------------------------------
 
@@ -130,6 +134,36 @@ $(B)/unit: $(UNIT_OBJS) $(LIBS) $(DEPS)/.built
 	@echo "  LD [$(BOARD) test] $@"
 	@$(CC) $(TEST_LDFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBS) $(LDLIBS)
 
+$(PC_OBJS): CFLAGS += -Itests/unit
+$(B)/powercut: $(PC_OBJS) $(LIBS) $(DEPS)/.built
+	@echo "  LD [$(BOARD) test] $@"
+	@$(CC) $(TEST_LDFLAGS) $(LDFLAGS) -o $@ $(PC_OBJS) $(LIBS) $(LDLIBS)
+
+# meshctl runs on the development host but knows the board's flash geometry:
+# built per board with the host compiler and the host's libraries.
+HOST_DEPS    := build/host/deps
+MESHCTL_SRCS := tools/meshctl/meshctl.c crypto/crypto.c crypto/ed25519.c crypto/x25519.c \
+                crypto/xeddsa.c crypto/keystore.c firmware/store/recstore.c hal/crc32.c \
+                hal/hex.c hal/mg_err.c hal/pool.c hal/linux/clock.c hal/linux/entropy.c \
+                hal/linux/flash_file.c hal/linux/sys.c
+MESHCTL_OBJS := $(MESHCTL_SRCS:%.c=$(B)/mctl/%.o)
+
+ifneq ($(BOARD),host)
+$(HOST_DEPS)/.built:
+	@$(MAKE) --no-print-directory BOARD=host $@
+endif
+
+$(B)/mctl/%.o: %.c | $(HOST_DEPS)/.built
+	@mkdir -p $(@D)
+	@echo "  CC [$(BOARD) meshctl] $<"
+	@gcc $(filter-out $(BOARD_CFLAGS),$(CFLAGS)) $(REF10_INC) -Itools/meshctl -c $< -o $@
+
+$(B)/meshctl: $(MESHCTL_OBJS) $(HOST_DEPS)/.built
+	@echo "  LD [$(BOARD) meshctl] $@"
+	@gcc -o $@ $(MESHCTL_OBJS) $(HOST_DEPS)/libsignal-protocol-c.a $(HOST_DEPS)/libmbedcrypto.a
+
+meshctl: $(B)/meshctl
+
 # --- running and testing --------------------------------------------------
 
 NETNS ?= meshgate
@@ -139,7 +173,8 @@ run: $(B)/meshgate
 	@echo "meshgate: 10.42.0.2 in namespace '$(NETNS)'; from another terminal:"
 	@echo "  make shell    then    curl http://10.42.0.2:8080/health"
 	@echo "console: type 'help'; 'halt' stops the firmware"
-	@sh tools/netns run $(NETNS) sh tools/supervise $(RUNNER) $(B)/meshgate
+	@sh tools/netns run $(NETNS) sh tools/supervise $(RUNNER) $(B)/meshgate \
+	    -f $(B)/flash.img -k $(B)/device.key
 
 # A shell in the namespace of `make run`.
 shell:
@@ -150,12 +185,18 @@ check: $(B)/unit
 	@$(RUNNER) $(B)/unit --vectors $(SHARED)/vectors/wycheproof > $(B)/unit.log 2>&1; \
 	    rc=$$?; cat $(B)/unit.log; exit $$rc
 
+# Every flash operation of the store workloads cut, whole and torn.
+powercut: $(B)/powercut
+	@echo "== power-cut sweeps [$(BOARD)]"
+	@$(RUNNER) $(B)/powercut > $(B)/powercut.log 2>&1; \
+	    rc=$$?; cat $(B)/powercut.log; exit $$rc
+
 lint: build/.bootstrap
 	@echo "== cppcheck"
 	@cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 	    --inline-suppr --suppress=missingIncludeSystem \
 	    -Iboard/host -Ihal -Icrypto -Ifirmware -Ifirmware/net/port \
-	    hal crypto firmware tests/unit
+	    hal crypto firmware tools/meshctl tests/unit tests/powercut
 
 INTEG_BOARDS := host qemu-aarch64 qemu-riscv64
 
@@ -170,14 +211,14 @@ integ: $(INTEG_FW) build/.bootstrap
 test: build/.bootstrap
 	@$(MAKE) --no-print-directory lint
 	@set -e; for b in $(BOARDS); do \
-	    $(MAKE) --no-print-directory -j$(NPROC) BOARD=$$b all check; \
+	    $(MAKE) --no-print-directory -j$(NPROC) BOARD=$$b all check powercut; \
 	done
 	@set -e; for b in $(INTEG_BOARDS); do \
 	    $(MAKE) --no-print-directory -j$(NPROC) BOARD=$$b integ; \
 	done
 	@$(MAKE) --no-print-directory -j$(NPROC) fuzz-smoke
 	@echo "== summary"
-	@/usr/bin/python3 tools/test-summary $(BOARDS:%=build/%/unit.log) \
+	@/usr/bin/python3 tools/test-summary $(BOARDS:%=build/%/unit.log) $(BOARDS:%=build/%/powercut.log) \
 	    $(INTEG_BOARDS:%=build/%/integ.log) build/fuzz/fuzz.log
 
 size: build/.bootstrap
@@ -186,7 +227,7 @@ size: build/.bootstrap
 
 clean:
 	rm -rf build/fuzz $(BOARDS:%=build/%/obj) $(BOARDS:%=build/%/tobj) $(BOARDS:%=build/%/meshgate*) \
-	       $(BOARDS:%=build/%/unit)
+	       $(BOARDS:%=build/%/unit) $(BOARDS:%=build/%/powercut)
 
 distclean:
 	rm -rf build
@@ -194,4 +235,4 @@ distclean:
 include tools/bench.mk
 include tests/fuzz/fuzz.mk
 
--include $(shell find $(B)/obj $(B)/tobj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/tobj $(B)/mctl -name '*.d' 2>/dev/null)

@@ -343,20 +343,24 @@ static int generate(uint16_t id, uint8_t *p, size_t *len)
     switch (id) {
     case KS_NODE:
         rc = mg_random(p, 32);
+        if (rc)
+            return rc;
         ed25519_public_key(p, p + 32);
         *len = 64;
-        return rc;
+        return 0;
     case KS_SIGNAL_IDENTITY: {
-        uint8_t r[2];
+        uint8_t r[2] = { 0, 0 };
         rc = mg_random(p, 32);
         if (rc == 0)
             rc = mg_random(r, sizeof(r));
+        if (rc)
+            return rc;
         x25519_clamp(p);
         x25519_public_key(p + 32, p);
         /* libsignal's range: 1..16380. */
         put32(p + 64, 1u + (uint32_t)((r[0] | r[1] << 8) % 16380u));
         *len = 68;
-        return rc;
+        return 0;
     }
     case KS_SIGNED_PREKEY: {
         uint8_t ident[68], msg[33], rnd[64];
@@ -480,15 +484,29 @@ int keystore_reset(uint16_t id)
     struct ks_key_info *k = info(id);
     int rc;
 
+    struct ks_key_info *spk = info(KS_SIGNED_PREKEY);
+
     if (!k)
         return MG_ERR_NOENT;
     if (status != KS_OK)
         return MG_ERR_PERM;
+    /* The signed prekey is signed by the identity: it goes first, so that
+     * a cut anywhere leaves it missing (made again at boot), never signed
+     * by a key that is gone. */
+    if (id == KS_SIGNAL_IDENTITY) {
+        rc = recstore_delete(&rs, KS_SIGNED_PREKEY);
+        if (rc)
+            return rc;
+        spk->state = KS_MISSING;
+    }
     rc = recstore_delete(&rs, id);
     if (rc)
         return rc;
     k->state = KS_MISSING;
-    return k->origin == KS_GENERATED ? generate_one(k) : 0;
+    rc = k->origin == KS_GENERATED ? generate_one(k) : 0;
+    if (rc == 0 && id == KS_SIGNAL_IDENTITY)
+        rc = generate_one(spk);
+    return rc;
 }
 
 int keystore_erase(void)
@@ -509,6 +527,11 @@ int keystore_erase(void)
 const struct ks_key_info *keystore_key(size_t i)
 {
     return i < N_KEYS ? &keys[i] : NULL;
+}
+
+const struct ks_key_info *keystore_key_info(uint16_t id)
+{
+    return info(id);
 }
 
 const struct ks_key_info *keystore_find(const char *name)

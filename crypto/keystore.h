@@ -103,6 +103,7 @@ int keystore_erase(void);
 /* The known keys, in a fixed order; NULL past the end. */
 const struct ks_key_info *keystore_key(size_t i);
 const struct ks_key_info *keystore_find(const char *name);
+const struct ks_key_info *keystore_key_info(uint16_t id);
 
 /* A public description of a present key: public keys, ids, and for secrets
  * a 4-byte check value; never secret bytes. */

@@ -1,6 +1,8 @@
 #include "loop.h"
 
 #include "clock.h"
+#include "diag/log.h"
+#include "keystore.h"
 #include "lwip/timeouts.h"
 #include "mg_err.h"
 #include "net/netif_tap.h"
@@ -30,6 +32,19 @@ int loop_init_services(const char **failed)
 
     stats.started_ms = hal_clock_ms();
     for (i = 0; i < stats.n_services; i++) {
+        const uint16_t *k;
+        for (k = services[i]->keys; k && *k; k++)
+            if (keystore_state(*k) != KS_PRESENT)
+                break;
+        if (k && *k) {
+            const struct ks_key_info *ki = keystore_key_info(*k);
+            stats.services[i].missing_key = *k;
+            log_printf("%s: not started: key %s is %s", services[i]->name,
+                       ki ? ki->name : "?",
+                       keystore_state(*k) == KS_CORRUPT ? "corrupt" : "missing");
+            continue;
+        }
+        stats.services[i].started = 1;
         if (!services[i]->init)
             continue;
         rc = services[i]->init();
@@ -50,7 +65,7 @@ static int wait_budget(uint64_t now, int max_wait_ms)
     if (lwip_sleep != SYS_TIMEOUTS_SLEEPTIME_INFINITE && now + lwip_sleep < due)
         due = now + lwip_sleep;
     for (i = 0; i < stats.n_services; i++) {
-        if (services[i]->next_deadline) {
+        if (stats.services[i].started && services[i]->next_deadline) {
             uint64_t d = services[i]->next_deadline(now);
             if (d < due)
                 due = d;
@@ -67,7 +82,7 @@ void loop_pass(int max_wait_ms)
     netif_tap_poll();
     sys_check_timeouts();
     for (i = 0; i < stats.n_services; i++) {
-        if (!services[i]->poll)
+        if (!stats.services[i].started || !services[i]->poll)
             continue;
         t0 = hal_clock_us();
         services[i]->poll(now);

@@ -23,10 +23,15 @@ struct service {
     /* Its console commands (a static table), registered at init. */
     const struct console_cmd *commands;
     size_t n_commands;
+    /* Keystore ids it cannot run without, 0-terminated, or NULL. Unless
+     * every one is present the service is not started (DESIGN.md 6). */
+    const uint16_t *keys;
 };
 
 struct loop_service_stats {
     const char *name;
+    int started;              /* init ran and succeeded */
+    uint16_t missing_key;     /* why it did not start: a key not present */
     uint64_t longest_poll_us;
     uint64_t total_poll_us;
 };
@@ -43,7 +48,8 @@ struct loop_stats {
 int loop_add(const struct service *s);
 
 /* Runs every registered service's init; the first failure is returned and
- * named in *failed. */
+ * named in *failed. A service whose keys are not all present is skipped,
+ * logged and left out of the loop; that is not a failure. */
 int loop_init_services(const char **failed);
 
 /* Runs passes until loop_stop() is called. */

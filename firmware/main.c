@@ -2,6 +2,7 @@
  * (DESIGN.md section 1).
  *
  *   meshgate [-t tapdev] [-a ip|dhcp] [-c uart|none] [-T head_ms,idle_ms]
+ *            [-f flash.img] [-k device.key]
  */
 #include <errno.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include "diag/log.h"
 #include "diag/system.h"
 #include "heap_guard.h"
+#include "keys/keys_service.h"
 #include "loop.h"
 #include "lwip/init.h"
 #include "mg_err.h"
@@ -23,7 +25,9 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/netif_tap.h"
+#include "node/node.h"
 #include "relay/relay.h"
+#include "sys.h"
 #include "uart.h"
 #include "version.h"
 #include "wait.h"
@@ -35,7 +39,7 @@
 static void usage(void)
 {
     fprintf(stderr, "usage: meshgate [-t tapdev] [-a ip|dhcp] [-c uart|none] "
-                    "[-T head_ms,idle_ms]\n");
+                    "[-T head_ms,idle_ms] [-f flash.img] [-k device.key]\n");
 }
 
 static void on_signal(int sig)
@@ -47,7 +51,8 @@ static void on_signal(int sig)
 /* Services in poll order; the console last, so its init registers every
  * other service's commands. */
 static const struct service *const services[] = {
-    &http_service, &http_client_service, &relay_service, &system_service, &console_service,
+    &keys_service, &http_service, &http_client_service, &relay_service, &node_service,
+    &system_service, &console_service,
 };
 
 static int reboot(char **argv)
@@ -73,7 +78,7 @@ int main(int argc, char **argv)
     size_t i;
     int opt, rc;
 
-    while ((opt = getopt(argc, argv, "t:a:c:T:h")) != -1) {
+    while ((opt = getopt(argc, argv, "t:a:c:T:f:k:h")) != -1) {
         switch (opt) {
         case 't':
             net.ifname = optarg;
@@ -83,6 +88,12 @@ int main(int argc, char **argv)
             break;
         case 'c':
             console_service_set_path(strcmp(optarg, "none") == 0 ? NULL : optarg);
+            break;
+        case 'f':
+            keys_set_flash_path(optarg);
+            break;
+        case 'k':
+            hal_sys_set_secret_path(optarg);
             break;
         case 'T':
             if (sscanf(optarg, "%lu,%lu", &head_ms, &idle_ms) != 2) {
@@ -103,6 +114,7 @@ int main(int argc, char **argv)
         log_printf("init: crypto: %s", mg_strerror(rc));
         return 1;
     }
+    keys_boot();
     lwip_init();
     rc = netif_tap_start(&net);
     if (rc != 0) {

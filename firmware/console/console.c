@@ -39,6 +39,12 @@ static struct {
     char out[CONSOLE_OUT_MAX];
 } con;
 
+/* A question waiting for its answer line (console_confirm). */
+static struct {
+    void (*yes)(void *arg);
+    void *arg;
+} pending;
+
 static void flush(void)
 {
     if (con.n_pend && con.write)
@@ -175,6 +181,7 @@ static const struct console_cmd help_cmd = { "help", "", "list commands", help_r
 
 void console_init(console_write_fn write, void *ctx)
 {
+    pending.yes = NULL;
     flush();   /* what is pending belongs to the previous writer */
     con.write = write;
     con.ctx = ctx;
@@ -216,6 +223,13 @@ int console_register(const struct console_cmd *cmd)
     return 0;
 }
 
+void console_confirm(const char *question, void (*yes)(void *arg), void *arg)
+{
+    pending.yes = yes;
+    pending.arg = arg;
+    console_printf("%s\ntype 'yes' to confirm, anything else cancels\n", question);
+}
+
 static void run_line(void)
 {
     char *argv[CONSOLE_MAX_ARGS + 1];
@@ -223,6 +237,15 @@ static void run_line(void)
     int argc = 0, i;
 
     con.line[con.len] = '\0';
+    if (pending.yes) {
+        void (*yes)(void *) = pending.yes;
+        pending.yes = NULL;
+        if (strcmp(con.line, "yes") == 0)
+            yes(pending.arg);
+        else
+            console_printf("cancelled\n");
+        return;
+    }
     for (;;) {
         while (*p == ' ')
             p++;

@@ -50,6 +50,10 @@ void console_input(const uint8_t *bytes, size_t n);
  * bytes is cut off and ends in "...\n". */
 void console_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Asks a question (for destructive commands): the next line runs yes(arg)
+ * if it is exactly "yes", and cancels otherwise. */
+void console_confirm(const char *question, void (*yes)(void *arg), void *arg);
+
 /* Writes n bytes as they are (for output longer than one printf). */
 void console_write(const char *s, size_t n);
 

@@ -43,6 +43,8 @@ static int console_service_init(void)
     console_init(uart_out, NULL);
     for (i = 0; i < loop_service_count(); i++) {
         const struct service *s = loop_service(i);
+        if (!loop_get_stats()->services[i].started)
+            continue;   /* a service that did not start answers nothing */
         for (k = 0; k < s->n_commands; k++) {
             rc = console_register(&s->commands[k]);
             if (rc != 0)

@@ -7,8 +7,10 @@
 #include "console/console.h"
 #include "diag.h"
 #include "heap_guard.h"
+#include "keystore.h"
 #include "log.h"
 #include "lwip/ip4_addr.h"
+#include "loop.h"
 #include "net.h"
 #include "net/http_server.h"
 #include "net/netif_tap.h"
@@ -119,6 +121,12 @@ static void loop_run_cmd(int argc, char **argv)
     console_printf("%-10s %14s %14s\n", "service", "longest us", "mean us");
     for (i = 0; i < ls->n_services; i++) {
         const struct loop_service_stats *s = &ls->services[i];
+        const struct ks_key_info *k = keystore_key_info(s->missing_key);
+        if (!s->started) {
+            console_printf("%-10s not started: key %s not present\n", s->name,
+                           k ? k->name : "?");
+            continue;
+        }
         console_printf("%-10s %14llu %14llu\n", s->name, (unsigned long long)s->longest_poll_us,
                        (unsigned long long)(ls->passes ? s->total_poll_us / ls->passes : 0));
     }

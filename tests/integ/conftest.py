@@ -3,8 +3,10 @@ Makefile runs pytest under `tools/netns exec`), reached over its TAP device
 with plain sockets, its console on a pipe."""
 import os
 import re
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -20,10 +22,18 @@ def pytest_addoption(parser):
 
 
 class Gateway:
+    """One gateway: its flash image and root key live in a directory of
+    their own for the gateway's whole life, across restarts."""
+
     def __init__(self, board, runner, firmware="", args=()):
         self.board = board
+        self.dir = tempfile.mkdtemp(prefix="mg-gw-",
+                                    dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
+        self.flash_path = os.path.join(self.dir, "flash.img")
+        self.key_path = os.path.join(self.dir, "device.key")
         self.cmd = ([runner] if runner else []) + [
-            firmware or os.path.join(ROOT, "build", board, "meshgate"), *args]
+            firmware or os.path.join(ROOT, "build", board, "meshgate"),
+            "-f", self.flash_path, "-k", self.key_path, *args]
         self.log_path = os.path.join(ROOT, "build", board, "integ-firmware.log")
         self.proc = None
         self.ip = GATEWAY_IP
@@ -100,6 +110,15 @@ class Gateway:
         if self.proc:
             self.log.close()
 
+    def restart(self, timeout=20):
+        """Power off (kill -9) and boot again on the same flash."""
+        self.stop()
+        return self.start(timeout)
+
+    def remove(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
     def output(self):
         with open(self.log_path, errors="replace") as f:
             return f.read()
@@ -157,4 +176,4 @@ def gateway(request):
     try:
         yield gw.start()
     finally:
-        gw.stop()
+        gw.remove()

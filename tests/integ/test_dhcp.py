@@ -37,4 +37,4 @@ def test_dhcp_lease_gives_the_gateway_its_address(request, dnsmasq):
         assert (status, body) == (200, b"ok")
         assert f"address    {gw.ip} (link up)" in gw.console("status")
     finally:
-        gw.stop()
+        gw.remove()

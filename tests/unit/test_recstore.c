@@ -1,7 +1,6 @@
 /* The log-structured record store on the keys partition: reads back what
- * was written across remounts, survives garbage collection, and, cut at
- * every single flash operation of a workload (whole or torn), never loses or
- * replaces an acknowledged record (DESIGN.md section 6). */
+ * was written across remounts, survives garbage collection, tells rot from
+ * a torn write. The power-cut sweep is in tests/powercut/. */
 #include <stdio.h>
 #include <string.h>
 
@@ -167,108 +166,4 @@ FLASH_TEST(test_recstore_erase_counts_survive_for_free_sectors)
     CHECK_EQ(after.min_erases, before.min_erases);
     CHECK_EQ(after.max_erases, before.max_erases);
     CHECK(reads_as(1, 99));
-}
-
-/* --- the power-cut sweep ------------------------------------------------- */
-
-#define IDS    5
-#define ROUNDS 30
-
-static unsigned acked[IDS + 1];      /* version last acknowledged, 0: none */
-static int has_acked[IDS + 1];
-static int pending_id;
-static unsigned pending_v;
-
-/* Writes, rewrites and deletes until the flash fails (the cut) or the end. */
-static int workload(void)
-{
-    uint8_t v[RECSTORE_MAX_LEN];
-    unsigned round;
-    uint16_t id;
-
-    memset(acked, 0, sizeof(acked));
-    memset(has_acked, 0, sizeof(has_acked));
-    if (recstore_mount(&st, hal_flash_part("keys")) != 0)
-        return -1;
-    for (round = 1; round <= ROUNDS; round++) {
-        for (id = 1; id <= IDS; id++) {
-            pending_id = id;
-            pending_v = round;
-            if (recstore_write(&st, id, v, value(id, round, v)) != 0)
-                return -1;
-            acked[id] = round;
-            has_acked[id] = 1;
-        }
-    }
-    pending_id = 0;
-    return 0;
-}
-
-/* After a reboot: every id reads its acknowledged version, or the one being
- * written when the power went. */
-static int consistent(void)
-{
-    uint16_t id;
-
-    if (recstore_damaged(&st))
-        return 0;
-    for (id = 1; id <= IDS; id++) {
-        int ok = has_acked[id] ? reads_as(id, acked[id])
-                               : recstore_state_of(&st, id) == REC_NONE;
-        if (!ok && !(id == pending_id && reads_as(id, pending_v)))
-            return 0;
-    }
-    return 1;
-}
-
-static unsigned long cut_points;
-
-static void sweep(int torn)
-{
-    unsigned long total, k;
-
-    if (flash_image_create() != 0)
-        return;
-    if (workload() != 0) {
-        test_fail(__FILE__, __LINE__, "workload failed without a cut");
-        flash_image_remove();
-        return;
-    }
-    total = hal_flash_ops();
-    flash_image_remove();
-    for (k = 1; k <= total; k++) {
-        if (flash_image_create() != 0)
-            break;
-        hal_flash_powercut_arm(k, torn);
-        workload();
-        hal_flash_powercut_disarm();
-        cut_points++;
-        if (reboot_and_mount() != 0 || !consistent()) {
-            test_fail(__FILE__, __LINE__, "cut at op %lu/%lu (torn %d): pending id %d v%u",
-                      k, total, torn, pending_id, pending_v);
-            flash_image_remove();
-            return;
-        }
-        /* The store keeps working after the cut, and a second boot agrees. */
-        {
-            uint8_t v[RECSTORE_MAX_LEN];
-            if (recstore_write(&st, 1, v, value(1, 999, v)) != 0 || reboot_and_mount() != 0 ||
-                !reads_as(1, 999) || recstore_damaged(&st)) {
-                test_fail(__FILE__, __LINE__, "after the cut at op %lu (torn %d)", k, torn);
-                flash_image_remove();
-                return;
-            }
-        }
-        flash_image_remove();
-    }
-    if (total < 100)
-        test_fail(__FILE__, __LINE__, "workload too small: %lu ops", total);
-}
-
-MG_TEST(test_recstore_power_cut_at_every_operation_loses_nothing_acknowledged)
-{
-    cut_points = 0;
-    sweep(0);
-    sweep(1);
-    printf("     power-cut sweep: %lu cut points (whole and torn)\n", cut_points);
 }

@@ -1,0 +1,3 @@
+#include "powercut.h"
+
+unsigned long powercut_points;
