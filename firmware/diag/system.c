@@ -56,7 +56,8 @@ static void status_run(int argc, char **argv)
                        (unsigned long long)self.hwm_kb);
     console_printf("services  ");
     for (i = 0; i < loop_service_count(); i++)
-        console_printf(" %s", loop_service(i)->name);
+        console_printf(" %s%s", loop_service(i)->name,
+                       loop_get_stats()->services[i].started ? "" : "(not started)");
     console_printf("\n");
 }
 

@@ -82,6 +82,7 @@ def test_a_corrupt_node_key_stops_its_service_until_an_operator_resets_it(gw):
     assert re.search(r"node\s+corrupt", gw.console("keys"))
     assert "unknown command 'node'" in gw.console("node")
     assert "not started" in gw.console("loop")
+    assert "node(not started)" in gw.console("status")
     # Another boot does not regenerate it behind the operator's back.
     gw.restart()
     assert "generated" not in gw.output()
