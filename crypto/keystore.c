@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "crypto.h"
 #include "ed25519.h"
+#include "le.h"
 #include "mbedtls/platform_util.h"
 #include "mg_err.h"
 #include "store/recstore.h"
@@ -46,19 +47,6 @@ _Static_assert(KS_PREKEY_PAGES == 4, "the key table lists four prekey pages");
 _Static_assert(4 + KS_PREKEY_PAGE * 36 <= KS_MAX_PLAIN, "a prekey page fits");
 _Static_assert(SEALED_MAX <= RECSTORE_MAX_LEN, "a sealed key fits one record");
 
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 static struct ks_key_info *info(uint16_t id)
 {
     size_t i;
@@ -90,7 +78,7 @@ static int verify(uint16_t id, const uint8_t *p, size_t len)
         ed25519_public_key(p, check);
         return mg_ct_compare(check, p + 32, 32) == 0;
     case KS_SIGNAL_IDENTITY: {
-        uint32_t reg = len == 68 ? get32(p + 64) : 0;
+        uint32_t reg = len == 68 ? le32_get(p + 64) : 0;
         return len == 68 && reg >= 1 && reg <= 16380 && verify_x25519_pair(p, p + 32);
     }
     case KS_SIGNED_PREKEY: {
@@ -218,7 +206,7 @@ static int write_header(const struct hal_device_secret *secret, uint32_t iterati
     memcpy(h, MAGIC, 4);
     h[4] = VERSION;
     h[5] = (uint8_t)kdf;
-    put32(h + 8, kdf == KDF_PASS ? iterations : 0);
+    le32_put(h + 8, kdf == KDF_PASS ? iterations : 0);
     rc = mg_random(h + 12, 16 + IV_LEN);
     if (rc == 0)
         rc = derive(secret, kdf, iterations, h + 12);
@@ -239,13 +227,13 @@ static enum ks_status check_header(const struct hal_device_secret *secret)
         memcmp(h, MAGIC, 4) != 0 || h[4] != VERSION || h[5] > KDF_PASS)
         return KS_DAMAGED;
     kdf = h[5];
-    if (kdf == KDF_PASS && (get32(h + 8) == 0 || get32(h + 8) > 10000000u))
+    if (kdf == KDF_PASS && (le32_get(h + 8) == 0 || le32_get(h + 8) > 10000000u))
         return KS_DAMAGED;
     if (secret->kind == HAL_SECRET_NONE)
         return KS_NO_SECRET;
     if ((kdf == KDF_PASS) != (secret->kind == HAL_SECRET_PASSPHRASE))
         return KS_WRONG_KEY;
-    if (derive(secret, kdf, get32(h + 8), h + 12) != 0)
+    if (derive(secret, kdf, le32_get(h + 8), h + 12) != 0)
         return KS_WRONG_KEY;
     if (mg_aes_gcm_decrypt(store_key, sizeof(store_key), h + 28, IV_LEN, check_aad,
                            sizeof(check_aad) - 1, NULL, 0, NULL, h + 40, TAG_LEN) != 0)
@@ -358,7 +346,7 @@ static int generate(uint16_t id, uint8_t *p, size_t *len)
         x25519_clamp(p);
         x25519_public_key(p + 32, p);
         /* libsignal's range: 1..16380. */
-        put32(p + 64, 1u + (uint32_t)((r[0] | r[1] << 8) % 16380u));
+        le32_put(p + 64, 1u + (uint32_t)((r[0] | r[1] << 8) % 16380u));
         *len = 68;
         return 0;
     }
@@ -375,9 +363,9 @@ static int generate(uint16_t id, uint8_t *p, size_t *len)
             rc = mg_random(rnd, sizeof(rnd));
         if (rc)
             return rc;
-        put32(p, get32(p) & 0xFFFFFFu);   /* Signal prekey ids are 24-bit */
-        put32(p + 4, (uint32_t)now);
-        put32(p + 8, (uint32_t)(now >> 32));
+        le32_put(p, le32_get(p) & 0xFFFFFFu);   /* Signal prekey ids are 24-bit */
+        le32_put(p + 4, (uint32_t)now);
+        le32_put(p + 8, (uint32_t)(now >> 32));
         x25519_clamp(p + 12);
         x25519_public_key(p + 44, p + 12);
         msg[0] = 0x05;
@@ -395,7 +383,7 @@ static int generate(uint16_t id, uint8_t *p, size_t *len)
         p[0] = KS_PREKEY_PAGE;
         for (k = 0; k < KS_PREKEY_PAGE; k++) {
             uint8_t *e = p + 4 + k * 36;
-            put32(e, 1 + page * KS_PREKEY_PAGE + k);
+            le32_put(e, 1 + page * KS_PREKEY_PAGE + k);
             rc = mg_random(e + 4, 32);
             if (rc)
                 return rc;
@@ -571,11 +559,11 @@ int keystore_fingerprint(uint16_t id, char *out, size_t cap)
             break;
         case KS_SIGNAL_IDENTITY:
             hex(h, p + 32, 32);
-            snprintf(out, cap, "05%s reg %lu", h, (unsigned long)get32(p + 64));
+            snprintf(out, cap, "05%s reg %lu", h, (unsigned long)le32_get(p + 64));
             break;
         case KS_SIGNED_PREKEY:
             hex(h, p + 44, 32);
-            snprintf(out, cap, "id %lu 05%s", (unsigned long)get32(p), h);
+            snprintf(out, cap, "id %lu 05%s", (unsigned long)le32_get(p), h);
             break;
         case KS_MESH_HMAC:
         case KS_PEER_SECRET:
@@ -587,8 +575,8 @@ int keystore_fingerprint(uint16_t id, char *out, size_t cap)
         default:
             if (p[0])
                 snprintf(out, cap, "%u one-time prekeys, ids %lu..%lu", p[0],
-                         (unsigned long)get32(p + 4),
-                         (unsigned long)get32(p + 4 + (p[0] - 1u) * 36));
+                         (unsigned long)le32_get(p + 4),
+                         (unsigned long)le32_get(p + 4 + (p[0] - 1u) * 36));
             else
                 snprintf(out, cap, "all used");
         }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "crc32.h"
+#include "le.h"
 #include "mg_err.h"
 
 #define SECT_MAGIC 0x3252474du   /* "MGR2" */
@@ -17,19 +18,6 @@ enum { S_FREE, S_DIRTY, S_USED };
 /* One sector's bytes while mounting or copying; module state, like the
  * flash it mirrors. */
 static uint8_t buf[SECTOR];
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
 
 static int all_is(const uint8_t *p, size_t n, uint8_t v)
 {
@@ -70,12 +58,12 @@ static int parse_head(const uint8_t *p, struct rec *r)
         return 0;
     if (all_is(p, COMMIT_OFF, 0x00))
         return -1;
-    if (crc32_update(0, p, 12) != get32(p + 12))
+    if (crc32_update(0, p, 12) != le32_get(p + 12))
         return -2;
     r->id = (uint16_t)(p[0] | p[1] << 8);
     r->len = (uint16_t)(p[2] | p[3] << 8);
-    r->seq = get32(p + 4);
-    r->pcrc = get32(p + 8);
+    r->seq = le32_get(p + 4);
+    r->pcrc = le32_get(p + 8);
     return r->len <= RECSTORE_MAX_LEN && r->id != 0xFFFF ? 1 : -2;
 }
 
@@ -151,7 +139,7 @@ static int scan_sector(struct recstore *s, int i, int newest)
         tail = off + (span ? span : SPAN_MAX);
         if (tail > SECTOR)
             tail = SECTOR;
-        if (newest && get32(buf + off + COMMIT_OFF) == 0xFFFFFFFFu &&
+        if (newest && le32_get(buf + off + COMMIT_OFF) == 0xFFFFFFFFu &&
             all_is(buf + tail, SECTOR - tail, 0xFF)) {
             int rc = void_record(s, i, off);
             if (rc)
@@ -196,15 +184,15 @@ int recstore_mount(struct recstore *s, const struct hal_flash_part *part)
         rc = hal_flash_part_read(part, sector_off(i), buf, SECTOR);
         if (rc)
             return rc;
-        sec->stamped = get32(buf) == SECT_MAGIC && crc32_update(0, buf, 8) == get32(buf + 8);
+        sec->stamped = le32_get(buf) == SECT_MAGIC && crc32_update(0, buf, 8) == le32_get(buf + 8);
         if (sec->stamped) {
-            sec->erases = get32(buf + 4);
+            sec->erases = le32_get(buf + 4);
             if (sec->erases > max_erases)
                 max_erases = sec->erases;
         }
-        if (sec->stamped && crc32_update(0, buf, 16) == get32(buf + 16)) {
+        if (sec->stamped && crc32_update(0, buf, 16) == le32_get(buf + 16)) {
             sec->state = S_USED;
-            sec->seq = get32(buf + 12);
+            sec->seq = le32_get(buf + 12);
             if (sec->seq >= s->next_sector_seq)
                 s->next_sector_seq = sec->seq + 1;
             if (newest < 0 || sec->seq > s->sectors[newest].seq)
@@ -262,9 +250,9 @@ static int free_count(const struct recstore *s)
  * erase, so that a free sector keeps its wear count. */
 static void stamp(uint8_t *head, uint32_t erases)
 {
-    put32(head, SECT_MAGIC);
-    put32(head + 4, erases);
-    put32(head + 8, crc32_update(0, head, 8));
+    le32_put(head, SECT_MAGIC);
+    le32_put(head + 4, erases);
+    le32_put(head + 8, crc32_update(0, head, 8));
 }
 
 /* Erases a sector and stamps it; it is then free. */
@@ -311,8 +299,8 @@ static int open_sector(struct recstore *s)
     }
     /* The open stamp {seq, crc over the erase stamp and seq}. */
     stamp(head, sec->erases);
-    put32(head + 12, s->next_sector_seq);
-    put32(head + 16, crc32_update(0, head, 16));
+    le32_put(head + 12, s->next_sector_seq);
+    le32_put(head + 16, crc32_update(0, head, 16));
     rc = hal_flash_part_program(s->part, sector_off(pick) + 12, head + 12, 8);
     if (rc)
         return rc;
@@ -337,15 +325,15 @@ static int append(struct recstore *s, uint16_t id, uint32_t seq, const void *dat
     rec[1] = (uint8_t)(id >> 8);
     rec[2] = (uint8_t)len;
     rec[3] = (uint8_t)(len >> 8);
-    put32(rec + 4, seq);
-    put32(rec + 8, crc32_update(0, data, len));
-    put32(rec + 12, crc32_update(0, rec, 12));
+    le32_put(rec + 4, seq);
+    le32_put(rec + 8, crc32_update(0, data, len));
+    le32_put(rec + 12, crc32_update(0, rec, 12));
     if (len)
         memcpy(rec + RECSTORE_REC_HEAD, data, len);
     rc = hal_flash_part_program(s->part, sector_off(s->active) + sec->used, rec, span);
     if (rc)
         return rc;
-    r.pcrc = get32(rec + 8);
+    r.pcrc = le32_get(rec + 8);
     note_good(s, s->active, sec->used, &r);
     sec->used = (uint16_t)(sec->used + span);
     return 0;
@@ -480,8 +468,8 @@ int recstore_read(struct recstore *s, uint16_t id, void *out, size_t cap, size_t
     if (rc)
         return rc;
     /* Flash can rot after mount: check again on every read. */
-    if (crc32_update(0, rec, 12) != get32(rec + 12) ||
-        crc32_update(0, rec + RECSTORE_REC_HEAD, e->len) != get32(rec + 8))
+    if (crc32_update(0, rec, 12) != le32_get(rec + 12) ||
+        crc32_update(0, rec + RECSTORE_REC_HEAD, e->len) != le32_get(rec + 8))
         return MG_ERR_CORRUPT;
     memcpy(out, rec + RECSTORE_REC_HEAD, e->len);
     *len = e->len;
