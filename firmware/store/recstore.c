@@ -64,7 +64,8 @@ static int parse_head(const uint8_t *p, struct rec *r)
     r->len = (uint16_t)(p[2] | p[3] << 8);
     r->seq = le32_get(p + 4);
     r->pcrc = le32_get(p + 8);
-    return r->len <= RECSTORE_MAX_LEN && r->id != 0xFFFF ? 1 : -2;
+    /* A seq of all ones would wrap the next one to 0: never written by us. */
+    return r->len <= RECSTORE_MAX_LEN && r->id != 0xFFFF && r->seq != 0xFFFFFFFFu ? 1 : -2;
 }
 
 static void note_seq(struct recstore *s, uint32_t seq)
@@ -77,10 +78,13 @@ static int note_good(struct recstore *s, int sector, uint16_t off, const struct 
 {
     struct recstore_entry *e = entry(s, r->id, 1);
 
-    if (!e)
-        return MG_ERR_NOSPC;
+    if (!e) {
+        s->damaged = 1;   /* more ids than the index holds: not ours */
+        return 0;
+    }
     note_seq(s, r->seq);
-    if (e->state == REC_NONE || r->seq > e->seq) {
+    /* Equal: a collection's copy, identical, in the sector that stays. */
+    if (e->state == REC_NONE || r->seq >= e->seq) {
         e->state = r->len ? REC_VALID : REC_DELETED;
         e->sector = (uint8_t)sector;
         e->off = off;
@@ -415,6 +419,8 @@ static int put(struct recstore *s, uint16_t id, const void *data, size_t len)
 
     if (id == 0xFFFF || len > RECSTORE_MAX_LEN || (len && !data))
         return MG_ERR_INVAL;
+    if (s->next_seq == 0xFFFFFFFFu)
+        return MG_ERR_NOSPC;   /* sequence numbers used up: 4 billion writes */
     if (!e && s->n_entries == RECSTORE_MAX_IDS)
         return MG_ERR_NOSPC;
     if (live_bytes(s) - old + span > capacity)

@@ -87,6 +87,23 @@ FLASH_TEST(test_recstore_collection_keeps_the_newest_and_spreads_wear)
     CHECK(u.max_erases - u.min_erases <= 2);   /* wear is spread */
 }
 
+/* Reads right after collections, without a remount: the index must follow
+ * the copies, not point into the erased sector. */
+FLASH_TEST(test_recstore_reads_the_newest_right_after_a_collection_moved_it)
+{
+    uint8_t v[RECSTORE_MAX_LEN];
+    unsigned round;
+
+    CHECK_EQ(recstore_mount(&st, hal_flash_part("keys")), 0);
+    CHECK_EQ(recstore_write(&st, 9, v, value(9, 0, v)), 0);   /* never rewritten */
+    for (round = 0; round < 120; round++) {
+        CHECK_EQ(recstore_write(&st, 1, v, value(1, round, v)), 0);
+        CHECK(reads_as(9, 0));
+        CHECK(reads_as(1, round));
+    }
+    CHECK(st.gc_runs > 3);
+}
+
 FLASH_TEST(test_recstore_refuses_what_cannot_fit)
 {
     static uint8_t v[RECSTORE_MAX_LEN + 1];
