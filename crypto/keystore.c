@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "crypto.h"
 #include "ed25519.h"
+#include "hex.h"
 #include "le.h"
 #include "mbedtls/platform_util.h"
 #include "mg_err.h"
@@ -532,18 +533,6 @@ const struct ks_key_info *keystore_find(const char *name)
     return NULL;
 }
 
-static void hex(char *out, const uint8_t *p, size_t n)
-{
-    static const char d[] = "0123456789abcdef";
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        out[2 * i] = d[p[i] >> 4];
-        out[2 * i + 1] = d[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 int keystore_fingerprint(uint16_t id, char *out, size_t cap)
 {
     uint8_t p[KS_MAX_PLAIN], mac[MG_SHA256_LEN];
@@ -554,22 +543,22 @@ int keystore_fingerprint(uint16_t id, char *out, size_t cap)
     if (rc == 0) {
         switch (id) {
         case KS_NODE:
-            hex(h, p + 32, 32);
+            hex_encode(p + 32, 32, h);
             snprintf(out, cap, "ed25519_%s", h);
             break;
         case KS_SIGNAL_IDENTITY:
-            hex(h, p + 32, 32);
+            hex_encode(p + 32, 32, h);
             snprintf(out, cap, "05%s reg %lu", h, (unsigned long)le32_get(p + 64));
             break;
         case KS_SIGNED_PREKEY:
-            hex(h, p + 44, 32);
+            hex_encode(p + 44, 32, h);
             snprintf(out, cap, "id %lu 05%s", (unsigned long)le32_get(p), h);
             break;
         case KS_MESH_HMAC:
         case KS_PEER_SECRET:
             /* A check value: proves which secret it is, reveals nothing. */
             mg_hmac_sha256(p, len, "meshgate key check", 18, mac);
-            hex(h, mac, 4);
+            hex_encode(mac, 4, h);
             snprintf(out, cap, "%zu bytes, check %s", len, h);
             break;
         default:

@@ -11,6 +11,19 @@ int hex_digit(int c)
     return -1;
 }
 
+void hex_encode(const void *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *p = in;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
 long hex_decode(const char *s, size_t len, unsigned char *out, size_t cap)
 {
     size_t k;

@@ -11,4 +11,8 @@ int hex_digit(int c);
  * of bytes, or -1 for an odd length, a non-hex character or too little room. */
 long hex_decode(const char *s, size_t len, unsigned char *out, size_t cap);
 
+/* Writes the n bytes at in as 2n lowercase hex digits and a NUL to out
+ * (2n + 1 bytes). */
+void hex_encode(const void *in, size_t n, char *out);
+
 #endif

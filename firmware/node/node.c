@@ -4,6 +4,7 @@
 
 #include "console/console.h"
 #include "ed25519.h"
+#include "hex.h"
 #include "keystore.h"
 #include "mbedtls/base64.h"
 #include "mbedtls/platform_util.h"
@@ -18,19 +19,14 @@ const char *node_id(void)
 
 static int node_init(void)
 {
-    static const char digits[] = "0123456789abcdef";
     uint8_t key[64];
-    size_t len, n, i;
+    size_t len, n;
     int rc = keystore_get(KS_NODE, key, sizeof(key), &len);
 
     if (rc)
         return rc;
     memcpy(id, "ed25519_", 8);
-    for (i = 0; i < ED25519_PUB_LEN; i++) {
-        id[8 + 2 * i] = digits[key[32 + i] >> 4];
-        id[9 + 2 * i] = digits[key[32 + i] & 15];
-    }
-    id[sizeof(id) - 1] = '\0';
+    hex_encode(key + 32, ED25519_PUB_LEN, id + 8);
     mbedtls_base64_encode((unsigned char *)pub_b64, sizeof(pub_b64), &n, key + 32,
                           ED25519_PUB_LEN);
     mbedtls_platform_zeroize(key, sizeof(key));

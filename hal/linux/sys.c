@@ -91,17 +91,12 @@ int hal_sys_device_secret(struct hal_device_secret *out)
 
 int hal_sys_create_device_secret(const uint8_t key[HAL_SECRET_KEY_LEN])
 {
-    static const char digits[] = "0123456789abcdef";
     char line[4 + 2 * HAL_SECRET_KEY_LEN + 1];
-    size_t i;
     int fd, rc = 0;
 
     memcpy(line, "key=", 4);
-    for (i = 0; i < HAL_SECRET_KEY_LEN; i++) {
-        line[4 + 2 * i] = digits[key[i] >> 4];
-        line[5 + 2 * i] = digits[key[i] & 15];
-    }
-    line[sizeof(line) - 1] = '\n';
+    hex_encode(key, HAL_SECRET_KEY_LEN, line + 4);
+    line[sizeof(line) - 1] = '\n';   /* over hex_encode's NUL */
     fd = open(secret_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return errno == EEXIST ? MG_ERR_EXIST : MG_ERR_IO;
