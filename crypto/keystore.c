@@ -68,6 +68,14 @@ static int verify_x25519_pair(const uint8_t *priv, const uint8_t *pub)
     return mg_ct_compare(check, pub, 32) == 0;
 }
 
+/* What the identity signs for a signed prekey: the public key serialized
+ * as libsignal does, type byte 0x05 (Curve25519) then the 32 bytes. */
+static void spk_message(uint8_t msg[33], const uint8_t pub[32])
+{
+    msg[0] = 0x05;
+    memcpy(msg + 1, pub, 32);
+}
+
 static int verify(uint16_t id, const uint8_t *p, size_t len)
 {
     uint8_t check[32];
@@ -91,8 +99,7 @@ static int verify(uint16_t id, const uint8_t *p, size_t len)
          * present; a signed prekey without its identity cannot be used. */
         if (keystore_get(KS_SIGNAL_IDENTITY, ident, sizeof(ident), &ilen) != 0)
             return 0;
-        msg[0] = 0x05;
-        memcpy(msg + 1, p + 44, 32);
+        spk_message(msg, p + 44);
         return xeddsa_verify(ident + 32, msg, sizeof(msg), p + 76) == 0;
     }
     case KS_MESH_HMAC:
@@ -222,19 +229,21 @@ static enum ks_status check_header(const struct hal_device_secret *secret)
 {
     uint8_t h[HEADER_LEN];
     size_t len;
+    uint32_t iterations;
     int kdf;
 
     if (recstore_read(&rs, ID_HEADER, h, sizeof(h), &len) != 0 || len != HEADER_LEN ||
         memcmp(h, MAGIC, 4) != 0 || h[4] != VERSION || h[5] > KDF_PASS)
         return KS_DAMAGED;
     kdf = h[5];
-    if (kdf == KDF_PASS && (le32_get(h + 8) == 0 || le32_get(h + 8) > 10000000u))
+    iterations = le32_get(h + 8);
+    if (kdf == KDF_PASS && (iterations == 0 || iterations > 10000000u))
         return KS_DAMAGED;
     if (secret->kind == HAL_SECRET_NONE)
         return KS_NO_SECRET;
     if ((kdf == KDF_PASS) != (secret->kind == HAL_SECRET_PASSPHRASE))
         return KS_WRONG_KEY;
-    if (derive(secret, kdf, le32_get(h + 8), h + 12) != 0)
+    if (derive(secret, kdf, iterations, h + 12) != 0)
         return KS_WRONG_KEY;
     if (mg_aes_gcm_decrypt(store_key, sizeof(store_key), h + 28, IV_LEN, check_aad,
                            sizeof(check_aad) - 1, NULL, 0, NULL, h + 40, TAG_LEN) != 0)
@@ -369,8 +378,7 @@ static int generate(uint16_t id, uint8_t *p, size_t *len)
         le32_put(p + 8, (uint32_t)(now >> 32));
         x25519_clamp(p + 12);
         x25519_public_key(p + 44, p + 12);
-        msg[0] = 0x05;
-        memcpy(msg + 1, p + 44, 32);
+        spk_message(msg, p + 44);
         xeddsa_sign(ident, msg, sizeof(msg), rnd, p + 76);
         mbedtls_platform_zeroize(ident, sizeof(ident));
         *len = 140;

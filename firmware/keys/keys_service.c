@@ -26,26 +26,7 @@ static const char *state_name(enum ks_state st)
     return st == KS_PRESENT ? "present" : st == KS_CORRUPT ? "corrupt" : "missing";
 }
 
-/* A development board without a root secret gets one on its first boot;
- * 0 when there is one now. */
-static int provision_root(struct hal_device_secret *sec)
-{
-    uint8_t key[HAL_SECRET_KEY_LEN];
-    int rc = mg_random(key, sizeof(key));
-
-    if (rc == 0)
-        rc = hal_sys_create_device_secret(key);
-    memset(key, 0, sizeof(key));
-    if (rc == 0)
-        rc = hal_sys_device_secret(sec);
-    if (rc == 0)
-        log_printf("keys: first boot: new root key written to %s", hal_sys_secret_path());
-    else
-        log_printf("keys: cannot provision a root key in %s: %s", hal_sys_secret_path(),
-                   mg_strerror(rc));
-    return rc;
-}
-
+/* Reads the board's root secret into sec, logging what is wrong with it. */
 static int read_secret(struct hal_device_secret *sec)
 {
     int rc = hal_sys_device_secret(sec);
@@ -61,11 +42,31 @@ static int read_secret(struct hal_device_secret *sec)
     return rc;
 }
 
+/* A development board without a root secret gets one on its first boot,
+ * read back into sec; 0 when there is one now. */
+static int provision_root(struct hal_device_secret *sec)
+{
+    uint8_t key[HAL_SECRET_KEY_LEN];
+    int rc = mg_random(key, sizeof(key));
+
+    if (rc == 0)
+        rc = hal_sys_create_device_secret(key);
+    memset(key, 0, sizeof(key));
+    if (rc == 0)
+        rc = read_secret(sec);
+    if (rc == 0)
+        log_printf("keys: first boot: new root key written to %s", hal_sys_secret_path());
+    else
+        log_printf("keys: cannot provision a root key in %s: %s", hal_sys_secret_path(),
+                   mg_strerror(rc));
+    return rc;
+}
+
 void keys_boot(void)
 {
     struct hal_device_secret sec;
     const struct ks_key_info *k;
-    int rc, made = 0, n[3] = { 0, 0, 0 };
+    int rc, secret_rc, made = 0, n[3] = { 0, 0, 0 };
     size_t i;
 
     rc = hal_flash_open(flash_path);
@@ -74,13 +75,13 @@ void keys_boot(void)
                    "it for a factory-fresh device)", flash_path);
     else if (rc)
         log_printf("flash: %s: %s", flash_path, mg_strerror(rc));
-    rc = read_secret(&sec);
+    secret_rc = read_secret(&sec);
     rc = keystore_open(hal_flash_part("keys"), &sec, BOARD_KDF_ITERATIONS);
-    if (keystore_status() == KS_NO_SECRET && keystore_blank() && read_secret(&sec) == MG_ERR_NOENT &&
-        provision_root(&sec) == 0) {
-        read_secret(&sec);
+    /* Only a blank device without any secret is provisioned: a malformed
+     * secret file is the operator's to fix, not ours to replace. */
+    if (keystore_status() == KS_NO_SECRET && keystore_blank() && secret_rc == MG_ERR_NOENT &&
+        provision_root(&sec) == 0)
         rc = keystore_open(hal_flash_part("keys"), &sec, BOARD_KDF_ITERATIONS);
-    }
     hal_sys_secret_wipe(&sec);
     if (rc == 0) {
         rc = keystore_generate_missing(&made);
