@@ -68,6 +68,7 @@ FW_SRCS   := firmware/main.c $(CORE_SRCS)
 UNIT_SRCS := $(wildcard tests/unit/*.c) $(CORE_SRCS)
 # The power-cut sweeps share the unit runner and the flash-image fixture.
 PC_SRCS   := $(wildcard tests/powercut/*.c) tests/unit/runner.c tests/unit/flash_image.c \
+             tests/unit/recstore_values.c \
              $(CORE_SRCS)
 
 FW_OBJS   := $(FW_SRCS:%.c=$(B)/obj/%.o)

@@ -135,47 +135,38 @@ static const char *check(void)
     return NULL;
 }
 
-static void sweep(int torn)
+static const char *uncut(void)
 {
-    unsigned long total, k;
-    const char *why;
+    return keystore_records()->gc_runs == 0 ? "the workload never collected garbage" : NULL;
+}
+
+static const char *after_cut(void)
+{
+    const char *why = boot() == 0 ? check() : "the store does not open";
     int made;
 
-    if (flash_image_create() != 0)
-        return;
-    if (workload() != 0) {
-        test_fail(__FILE__, __LINE__, "workload failed without a cut");
-        flash_image_remove();
-        return;
-    }
-    total = hal_flash_ops();
-    if (keystore_records()->gc_runs == 0)
-        test_fail(__FILE__, __LINE__, "the workload never collected garbage");
-    flash_image_remove();
-    for (k = 1; k <= total; k++) {
-        if (flash_image_create() != 0)
-            break;
-        hal_flash_powercut_arm(k, torn);
-        workload();
-        hal_flash_powercut_disarm();
-        powercut_points++;
-        why = boot() == 0 ? check() : "the store does not open";
-        /* It keeps working: the boot's generation, a write, a second boot
-         * that agrees. */
-        if (!why && (keystore_generate_missing(&made) != 0 ||
-                     keystore_put(KS_PEER_SECRET, "after", 5) != 0 || boot() != 0 ||
-                     keystore_state(KS_PEER_SECRET) != KS_PRESENT ||
-                     keystore_state(KS_NODE) != KS_PRESENT))
-            why = "the store does not work after the cut";
-        if (why) {
-            test_fail(__FILE__, __LINE__, "cut at op %lu/%lu (torn %d), pending 0x%04x: %s", k,
-                      total, torn, pending, why);
-            flash_image_remove();
-            return;
-        }
-        flash_image_remove();
-    }
-    printf("     keystore %s: %lu operations, each cut\n", torn ? "torn " : "whole", total);
+    /* It keeps working: the boot's generation, a write, a second boot that
+     * agrees. */
+    if (!why && (keystore_generate_missing(&made) != 0 ||
+                 keystore_put(KS_PEER_SECRET, "after", 5) != 0 || boot() != 0 ||
+                 keystore_state(KS_PEER_SECRET) != KS_PRESENT ||
+                 keystore_state(KS_NODE) != KS_PRESENT))
+        why = "the store does not work after the cut";
+    return why;
+}
+
+static void describe_pending(char *buf, size_t cap)
+{
+    snprintf(buf, cap, "pending 0x%04x", pending);
+}
+
+static void sweep(int torn)
+{
+    static const struct powercut_workload w = { workload, uncut, after_cut, describe_pending };
+    unsigned long total = powercut_sweep(&w, torn);
+
+    if (total)
+        printf("     keystore %s: %lu operations, each cut\n", torn ? "torn " : "whole", total);
 }
 
 MG_TEST(test_keystore_power_cut_at_every_operation_keeps_every_acknowledged_key)

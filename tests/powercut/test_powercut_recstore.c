@@ -9,38 +9,12 @@
 #include "flash.h"
 #include "flash_image.h"
 #include "mg_err.h"
+#include "recstore_values.h"
 #include "powercut.h"
 #include "store/recstore.h"
 #include "test.h"
 
 static struct recstore st;
-
-static int reboot_and_mount(void)
-{
-    hal_flash_close();
-    if (hal_flash_open(flash_image_path()) != 0)
-        return -1;
-    return recstore_mount(&st, hal_flash_part("keys"));
-}
-
-/* The payload of version v of id: distinct per (id, v), length varying. */
-static size_t value(uint16_t id, unsigned v, uint8_t *out)
-{
-    size_t len = 200 + (id * 131 + v * 17) % 800, i;
-
-    for (i = 0; i < len; i++)
-        out[i] = (uint8_t)(id * 7 + v * 13 + i);
-    return len;
-}
-
-static int reads_as(uint16_t id, unsigned v)
-{
-    uint8_t want[RECSTORE_MAX_LEN], got[RECSTORE_MAX_LEN];
-    size_t n = value(id, v, want), len;
-
-    return recstore_read(&st, id, got, sizeof(got), &len) == 0 && len == n &&
-           memcmp(got, want, n) == 0;
-}
 
 #define IDS    5
 #define ROUNDS 30
@@ -65,7 +39,7 @@ static int workload(void)
         for (id = 1; id <= IDS; id++) {
             pending_id = id;
             pending_v = round;
-            if (recstore_write(&st, id, v, value(id, round, v)) != 0)
+            if (recstore_write(&st, id, v, rec_value(id, round, v)) != 0)
                 return -1;
             acked[id] = round;
             has_acked[id] = 1;
@@ -84,62 +58,44 @@ static int consistent(void)
     if (recstore_damaged(&st))
         return 0;
     for (id = 1; id <= IDS; id++) {
-        int ok = has_acked[id] ? reads_as(id, acked[id])
+        int ok = has_acked[id] ? rec_reads_as(&st, id, acked[id])
                                : recstore_state_of(&st, id) == REC_NONE;
-        if (!ok && !(id == pending_id && reads_as(id, pending_v)))
+        if (!ok && !(id == pending_id && rec_reads_as(&st, id, pending_v)))
             return 0;
     }
     return 1;
 }
 
-static void sweep(int torn)
+static const char *uncut(void)
 {
-    unsigned long total, k;
+    return hal_flash_ops() < 100 ? "workload too small" : NULL;
+}
 
-    if (flash_image_create() != 0)
-        return;
-    if (workload() != 0) {
-        test_fail(__FILE__, __LINE__, "workload failed without a cut");
-        flash_image_remove();
-        return;
-    }
-    total = hal_flash_ops();
-    flash_image_remove();
-    for (k = 1; k <= total; k++) {
-        if (flash_image_create() != 0)
-            break;
-        hal_flash_powercut_arm(k, torn);
-        workload();
-        hal_flash_powercut_disarm();
-        powercut_points++;
-        if (reboot_and_mount() != 0 || !consistent()) {
-            test_fail(__FILE__, __LINE__, "cut at op %lu/%lu (torn %d): pending id %d v%u",
-                      k, total, torn, pending_id, pending_v);
-            flash_image_remove();
-            return;
-        }
-        /* The store keeps working after the cut, and a second boot agrees. */
-        {
-            uint8_t v[RECSTORE_MAX_LEN];
-            if (recstore_write(&st, 1, v, value(1, 999, v)) != 0 || reboot_and_mount() != 0 ||
-                !reads_as(1, 999) || recstore_damaged(&st)) {
-                test_fail(__FILE__, __LINE__, "after the cut at op %lu (torn %d)", k, torn);
-                flash_image_remove();
-                return;
-            }
-        }
-        flash_image_remove();
-    }
-    if (total < 100)
-        test_fail(__FILE__, __LINE__, "workload too small: %lu ops", total);
+static const char *after_cut(void)
+{
+    uint8_t v[RECSTORE_MAX_LEN];
+
+    if (rec_remount(&st) != 0 || !consistent())
+        return "an acknowledged record was lost or replaced";
+    /* The store keeps working after the cut, and a second boot agrees. */
+    if (recstore_write(&st, 1, v, rec_value(1, 999, v)) != 0 || rec_remount(&st) != 0 ||
+        !rec_reads_as(&st, 1, 999) || recstore_damaged(&st))
+        return "the store does not work after the cut";
+    return NULL;
+}
+
+static void pending(char *buf, size_t cap)
+{
+    snprintf(buf, cap, "pending id %d v%u", pending_id, pending_v);
 }
 
 MG_TEST(test_recstore_power_cut_at_every_operation_loses_nothing_acknowledged)
 {
+    static const struct powercut_workload w = { workload, uncut, after_cut, pending };
     unsigned long before = powercut_points;
 
-    sweep(0);
-    sweep(1);
+    powercut_sweep(&w, 0);
+    powercut_sweep(&w, 1);
     printf("     record store: %lu cut points (every operation, whole and torn)\n",
            powercut_points - before);
 }

@@ -10,37 +10,11 @@
 #include "flash.h"
 #include "flash_image.h"
 #include "mg_err.h"
+#include "recstore_values.h"
 #include "store/recstore.h"
 #include "test.h"
 
 static struct recstore st;
-
-static int reboot_and_mount(void)
-{
-    hal_flash_close();
-    if (hal_flash_open(flash_image_path()) != 0)
-        return -1;
-    return recstore_mount(&st, hal_flash_part("keys"));
-}
-
-/* The payload of version v of id: distinct per (id, v), length varying. */
-static size_t value(uint16_t id, unsigned v, uint8_t *out)
-{
-    size_t len = 200 + (id * 131 + v * 17) % 800, i;
-
-    for (i = 0; i < len; i++)
-        out[i] = (uint8_t)(id * 7 + v * 13 + i);
-    return len;
-}
-
-static int reads_as(uint16_t id, unsigned v)
-{
-    uint8_t want[RECSTORE_MAX_LEN], got[RECSTORE_MAX_LEN];
-    size_t n = value(id, v, want), len;
-
-    return recstore_read(&st, id, got, sizeof(got), &len) == 0 && len == n &&
-           memcmp(got, want, n) == 0;
-}
 
 FLASH_TEST(test_recstore_reads_back_across_a_remount)
 {
@@ -50,15 +24,15 @@ FLASH_TEST(test_recstore_reads_back_across_a_remount)
 
     CHECK_EQ(recstore_mount(&st, hal_flash_part("keys")), 0);
     CHECK_EQ(recstore_read(&st, 1, got, sizeof(got), &len), MG_ERR_NOENT);
-    n = value(1, 0, v);
+    n = rec_value(1, 0, v);
     CHECK_EQ(recstore_write(&st, 1, v, n), 0);
-    n = value(2, 0, v);
+    n = rec_value(2, 0, v);
     CHECK_EQ(recstore_write(&st, 2, v, n), 0);
-    n = value(1, 1, v);
+    n = rec_value(1, 1, v);
     CHECK_EQ(recstore_write(&st, 1, v, n), 0);
     CHECK_EQ(recstore_delete(&st, 2), 0);
-    CHECK_EQ(reboot_and_mount(), 0);
-    CHECK(reads_as(1, 1));
+    CHECK_EQ(rec_remount(&st), 0);
+    CHECK(rec_reads_as(&st, 1, 1));
     CHECK_EQ(recstore_read(&st, 2, got, sizeof(got), &len), MG_ERR_NOENT);
     CHECK_EQ(recstore_read(&st, 1, got, 10, &len), MG_ERR_TOOBIG);
     CHECK(!recstore_damaged(&st));
@@ -76,11 +50,11 @@ FLASH_TEST(test_recstore_collection_keeps_the_newest_and_spreads_wear)
     CHECK_EQ(recstore_mount(&st, hal_flash_part("keys")), 0);
     for (round = 0; round < 150; round++)
         for (id = 1; id <= 4; id++)
-            CHECK_EQ(recstore_write(&st, id, v, value(id, round, v)), 0);
+            CHECK_EQ(recstore_write(&st, id, v, rec_value(id, round, v)), 0);
     CHECK(st.gc_runs > 10);
-    CHECK_EQ(reboot_and_mount(), 0);
+    CHECK_EQ(rec_remount(&st), 0);
     for (id = 1; id <= 4; id++)
-        CHECK(reads_as(id, 149));
+        CHECK(rec_reads_as(&st, id, 149));
     recstore_usage(&st, &u);
     CHECK_EQ(u.records, 4);
     CHECK(u.min_erases >= 1);
@@ -95,11 +69,11 @@ FLASH_TEST(test_recstore_reads_the_newest_right_after_a_collection_moved_it)
     unsigned round;
 
     CHECK_EQ(recstore_mount(&st, hal_flash_part("keys")), 0);
-    CHECK_EQ(recstore_write(&st, 9, v, value(9, 0, v)), 0);   /* never rewritten */
+    CHECK_EQ(recstore_write(&st, 9, v, rec_value(9, 0, v)), 0);   /* never rewritten */
     for (round = 0; round < 120; round++) {
-        CHECK_EQ(recstore_write(&st, 1, v, value(1, round, v)), 0);
-        CHECK(reads_as(9, 0));
-        CHECK(reads_as(1, round));
+        CHECK_EQ(recstore_write(&st, 1, v, rec_value(1, round, v)), 0);
+        CHECK(rec_reads_as(&st, 9, 0));
+        CHECK(rec_reads_as(&st, 1, round));
     }
     CHECK(st.gc_runs > 3);
 }
@@ -117,7 +91,7 @@ FLASH_TEST(test_recstore_refuses_what_cannot_fit)
         rc = recstore_write(&st, id, v, RECSTORE_MAX_LEN);
     CHECK_EQ(rc, MG_ERR_NOSPC);
     /* Full is not broken: what is there still reads, and remounts. */
-    CHECK_EQ(reboot_and_mount(), 0);
+    CHECK_EQ(rec_remount(&st), 0);
     CHECK_EQ(recstore_state_of(&st, 1), REC_VALID);
 }
 
@@ -155,14 +129,14 @@ FLASH_TEST(test_recstore_a_flipped_bit_in_the_newest_record_reads_corrupt_not_ol
     size_t len;
 
     CHECK_EQ(recstore_mount(&st, hal_flash_part("keys")), 0);
-    CHECK_EQ(recstore_write(&st, 1, v, value(1, 0, v)), 0);
-    CHECK_EQ(recstore_write(&st, 2, v, value(2, 0, v)), 0);
-    CHECK_EQ(recstore_write(&st, 1, v, value(1, 1, v)), 0);
+    CHECK_EQ(recstore_write(&st, 1, v, rec_value(1, 0, v)), 0);
+    CHECK_EQ(recstore_write(&st, 2, v, rec_value(2, 0, v)), 0);
+    CHECK_EQ(recstore_write(&st, 1, v, rec_value(1, 1, v)), 0);
     flip_last_payload_bit();
     CHECK_EQ(recstore_mount(&st, hal_flash_part("keys")), 0);
     CHECK_EQ(recstore_state_of(&st, 1), REC_CORRUPT);
     CHECK_EQ(recstore_read(&st, 1, got, sizeof(got), &len), MG_ERR_CORRUPT);
-    CHECK(reads_as(2, 0));
+    CHECK(rec_reads_as(&st, 2, 0));
     CHECK(!recstore_damaged(&st));
 }
 
@@ -175,13 +149,13 @@ FLASH_TEST(test_recstore_erase_counts_survive_for_free_sectors)
 
     CHECK_EQ(recstore_mount(&st, hal_flash_part("keys")), 0);
     for (round = 0; round < 100; round++)
-        CHECK_EQ(recstore_write(&st, 1, v, value(1, round, v)), 0);
+        CHECK_EQ(recstore_write(&st, 1, v, rec_value(1, round, v)), 0);
     recstore_usage(&st, &before);
     CHECK(before.free_sectors > 0);
     CHECK(before.min_erases >= 1);
-    CHECK_EQ(reboot_and_mount(), 0);
+    CHECK_EQ(rec_remount(&st), 0);
     recstore_usage(&st, &after);
     CHECK_EQ(after.min_erases, before.min_erases);
     CHECK_EQ(after.max_erases, before.max_erases);
-    CHECK(reads_as(1, 99));
+    CHECK(rec_reads_as(&st, 1, 99));
 }
