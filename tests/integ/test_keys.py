@@ -162,3 +162,31 @@ def test_a_provisioned_image_boots_with_the_keys_meshctl_printed(gw):
     again = subprocess.run([meshctl, "provision", "--image", gw.flash_path, "--key-file",
                             gw.key_path], capture_output=True, text=True)
     assert again.returncode == 1 and "exists" in again.stderr
+
+
+def test_bad_console_input_gets_a_clear_message_and_changes_nothing(gw):
+    gw.start()
+    before = fingerprints(gw)
+    assert "error: no key 'nosuch'" in gw.console("keys reset nosuch")
+    assert "usage: keys [reset <name>]" in gw.console("keys rotate node")
+    assert "usage: keys [reset <name>]" in gw.console("keys reset")
+    assert fingerprints(gw) == before
+    # A reset, done at run time, allocates nothing after the seal.
+    gw.console("keys reset signal-identity")
+    assert "signal-identity is now present" in gw.console("yes")
+    assert re.search(r"heap +sealed, \d+ calls during init, 0 after seal", gw.console("status"))
+    after = fingerprints(gw)
+    assert after["node"] == before["node"]
+    assert after["signal-identity"] != before["signal-identity"]
+    assert after["signed-prekey"] != before["signed-prekey"]   # signed by the new identity
+
+
+def test_meshctl_refuses_bad_arguments_and_writes_nothing(gw):
+    meshctl = os.path.join(ROOT, "build", gw.board, "meshctl")
+    for args, err in ((["--root-key", "abcd"], "64 hex digits"),
+                      (["--mesh-hmac", "x" * 129], "1 to 128 bytes"),
+                      (["--passphrase", ""], "1 to 128 characters")):
+        r = subprocess.run([meshctl, "provision", "--image", gw.flash_path, "--key-file",
+                            gw.key_path, *args], capture_output=True, text=True)
+        assert r.returncode == 2 and err in r.stderr, r.stderr
+        assert not os.path.exists(gw.flash_path) and not os.path.exists(gw.key_path)
