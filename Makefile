@@ -165,6 +165,13 @@ $(B)/meshctl: $(MESHCTL_OBJS) $(HOST_DEPS)/.built
 
 meshctl: $(B)/meshctl
 
+# The record-store benchmark of make bench, built the same way.
+BENCH_FLASH_OBJS := $(B)/mctl/tools/bench_flash.o $(B)/mctl/firmware/store/recstore.o \
+                    $(B)/mctl/hal/crc32.o $(B)/mctl/hal/mg_err.o $(B)/mctl/hal/linux/flash_file.o
+$(B)/bench-flash: $(BENCH_FLASH_OBJS)
+	@echo "  LD [$(BOARD) bench] $@"
+	@gcc -o $@ $(BENCH_FLASH_OBJS)
+
 # --- running and testing --------------------------------------------------
 
 NETNS ?= meshgate
@@ -197,7 +204,7 @@ lint: build/.bootstrap
 	@cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 	    --inline-suppr --suppress=missingIncludeSystem \
 	    -Iboard/host -Ihal -Icrypto -Ifirmware -Ifirmware/net/port \
-	    hal crypto firmware tools/meshctl tests/unit tests/powercut
+	    hal crypto firmware tools/meshctl tools/bench_flash.c tests/unit tests/powercut
 
 INTEG_BOARDS := host qemu-aarch64 qemu-riscv64
 

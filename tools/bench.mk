@@ -1,6 +1,7 @@
 # make bench: keep-alive req/s and server CPU time per request of the firmware
 # on each of BENCH_BOARDS, beside nginx measured the same way in the same run,
-# plus memory figures (tools/bench). Needs root; results also in
+# plus memory figures (tools/bench), and the record store's write and mount
+# times beside bare flash operations (tools/bench_flash.c). Needs root; results also in
 # build/bench/results.txt. Included from the Makefile.
 #
 #   make bench [BENCH_SECONDS=n] [BENCH_BOARDS="host ..."]
@@ -10,7 +11,7 @@ BENCH_BOARDS       ?= host qemu-aarch64
 BENCH_SECONDS      ?= 10
 BENCH_MIN_REQUESTS ?= 100000
 
-.PHONY: bench bench-board
+.PHONY: bench bench-board bench-flash
 
 # Every image first, then one board at a time (each gets the machine to
 # itself); every board is run even if one fails.
@@ -19,7 +20,13 @@ bench: build/.bootstrap
 	@mkdir -p build/bench && : > build/bench/results.txt
 	@rc=0; for b in $(BENCH_BOARDS); do \
 	    $(MAKE) --no-print-directory BOARD=$$b bench-board || rc=1; \
-	done; exit $$rc
+	done; \
+	$(MAKE) --no-print-directory BOARD=host bench-flash || rc=1; exit $$rc
+
+# The record store on a real disk beside bare flash operations (bench_flash.c).
+bench-flash: $(B)/bench-flash
+	@echo "== record store [$(BOARD)]" | tee -a build/bench/results.txt
+	@$(B)/bench-flash build/bench/flash-bench.img | tee -a build/bench/results.txt
 
 # A sub-make per board so that RUNNER and CROSS come from its board.mk.
 bench-board: build/.bootstrap
