@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "heap_guard.h"
 #include "loop.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
 #include "net.h"
 #include "net/http_server.h"
@@ -71,6 +72,37 @@ static void pools_json(struct textbuf *b)
     textbuf_printf(b, "]");
 }
 
+/* PCBs per TCP state and lwIP's TCP drop counters: what a stalled listener
+ * (SYN_RCVD or FIN_WAIT PCBs holding the pool, a full backlog) looks like. */
+static void tcp_json(struct textbuf *b)
+{
+    static const char *const names[] = {
+        "closed", "listen", "synSent", "synRcvd", "established", "finWait1", "finWait2",
+        "closeWait", "closing", "lastAck", "timeWait",
+    };
+    unsigned counts[sizeof(names) / sizeof(names[0])] = { 0 };
+    struct tcp_pcb *const *lists[] = { &tcp_active_pcbs, &tcp_tw_pcbs };
+    const struct tcp_pcb_listen *l;
+    const struct tcp_pcb *pcb;
+    unsigned pending = 0;
+    size_t i;
+
+    for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        for (pcb = *lists[i]; pcb; pcb = pcb->next)
+            if ((size_t)pcb->state < sizeof(names) / sizeof(names[0]))
+                counts[pcb->state]++;
+    for (l = tcp_listen_pcbs.listen_pcbs; l; l = l->next) {
+        counts[LISTEN]++;
+        pending += l->accepts_pending;
+    }
+    textbuf_printf(b, ",\"tcp\":{");
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        textbuf_printf(b, "\"%s\":%u,", names[i], counts[i]);
+    textbuf_printf(b, "\"acceptsPending\":%u,\"drop\":%u,\"memErr\":%u,\"xmit\":%u}",
+                   pending, (unsigned)lwip_stats.tcp.drop, (unsigned)lwip_stats.tcp.memerr,
+                   (unsigned)lwip_stats.tcp.xmit);
+}
+
 void diag_firmware_json(struct textbuf *b)
 {
     struct heap_stats hs;
@@ -91,6 +123,7 @@ void diag_firmware_json(struct textbuf *b)
                    "\"wsErrors\":%lu}", h.accepted, h.requests, h.parse_errors, h.timeouts,
                    h.evicted, h.refused_busy, h.active, h.high_water, h.ws_upgrades,
                    h.ws_messages, h.ws_errors);
+    tcp_json(b);
     textbuf_printf(b, ",\"net\":{\"rxFrames\":%lu,\"txFrames\":%lu,\"txDropped\":%lu,"
                    "\"rxDropped\":%lu}}", n.rx_frames, n.tx_frames, n.tx_dropped,
                    netif_tap_rx_dropped());
