@@ -60,8 +60,40 @@ void mg_sha256(const void *data, size_t len, uint8_t out[MG_SHA256_LEN])
     mbedtls_sha256_ret(data, len, out, 0);
 }
 
+_Static_assert(sizeof(mbedtls_sha256_context) <= sizeof(struct mg_sha256),
+               "struct mg_sha256 must hold an mbedtls_sha256_context");
+
+void mg_sha256_init(struct mg_sha256 *h)
+{
+    mbedtls_sha256_context *c = (mbedtls_sha256_context *)h->opaque;
+
+    mbedtls_sha256_init(c);
+    mbedtls_sha256_starts_ret(c, 0);
+}
+
+void mg_sha256_update(struct mg_sha256 *h, const void *data, size_t len)
+{
+    mbedtls_sha256_update_ret((mbedtls_sha256_context *)h->opaque, data, len);
+}
+
+void mg_sha256_finish(struct mg_sha256 *h, uint8_t out[MG_SHA256_LEN])
+{
+    mbedtls_sha256_context *c = (mbedtls_sha256_context *)h->opaque;
+
+    mbedtls_sha256_finish_ret(c, out);
+    mbedtls_sha256_free(c);
+}
+
 void mg_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
                     uint8_t out[MG_SHA256_LEN])
+{
+    struct mg_bytes one = { msg, msg_len };
+
+    mg_hmac_sha256_parts(key, key_len, &one, 1, out);
+}
+
+void mg_hmac_sha256_parts(const void *key, size_t key_len, const struct mg_bytes *parts,
+                          size_t n, uint8_t out[MG_SHA256_LEN])
 {
     /* SHA-256's context needs no allocation, unlike mbedtls_md_hmac(). */
     mbedtls_sha256_context c;
@@ -79,7 +111,9 @@ void mg_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg
         pad[i] = k[i] ^ 0x36;
     mbedtls_sha256_starts_ret(&c, 0);
     mbedtls_sha256_update_ret(&c, pad, sizeof(pad));
-    mbedtls_sha256_update_ret(&c, msg, msg_len);
+    for (i = 0; i < n; i++)
+        if (parts[i].len > 0)
+            mbedtls_sha256_update_ret(&c, parts[i].p, parts[i].len);
     mbedtls_sha256_finish_ret(&c, out);
 
     for (i = 0; i < sizeof(pad); i++)

@@ -18,8 +18,26 @@ int mg_random(void *buf, size_t len);
 
 void mg_sha256(const void *data, size_t len, uint8_t out[MG_SHA256_LEN]);
 
+/* SHA-256 over data that arrives in pieces (a canonical JSON writer). The
+ * context is the caller's, on the stack or static; no allocation. */
+struct mg_sha256 {
+    uint64_t opaque[16];   /* an mbedtls_sha256_context (checked in crypto.c) */
+};
+void mg_sha256_init(struct mg_sha256 *h);
+void mg_sha256_update(struct mg_sha256 *h, const void *data, size_t len);
+void mg_sha256_finish(struct mg_sha256 *h, uint8_t out[MG_SHA256_LEN]);
+
 void mg_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
                     uint8_t out[MG_SHA256_LEN]);
+
+/* HMAC-SHA256 over the concatenation of n pieces, without copying them
+ * together (a request's nonce, timestamp and body). */
+struct mg_bytes {
+    const void *p;
+    size_t len;
+};
+void mg_hmac_sha256_parts(const void *key, size_t key_len, const struct mg_bytes *parts,
+                          size_t n, uint8_t out[MG_SHA256_LEN]);
 
 /* HKDF-SHA256 (RFC 5869). MG_ERR_INVAL if okm_len > 255 * 32. */
 int mg_hkdf_sha256(const void *salt, size_t salt_len, const void *ikm, size_t ikm_len,
