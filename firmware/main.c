@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "board.h"
+#include "confsync/confsync.h"
 #include "console/console_service.h"
 #include "crypto.h"
 #include "diag/log.h"
@@ -51,8 +52,8 @@ static void on_signal(int sig)
 /* Services in poll order; the console last, so its init registers every
  * other service's commands. */
 static const struct service *const services[] = {
-    &keys_service, &http_service, &http_client_service, &relay_service, &node_service,
-    &system_service, &console_service,
+    &keys_service, &http_service, &http_client_service, &relay_service, &confsync_service,
+    &node_service, &system_service, &console_service,
 };
 
 static int reboot(char **argv)

@@ -39,6 +39,9 @@
 #define BOARD_RELAY_USERS       256
 #define BOARD_RELAY_MESSAGES    4096
 #define BOARD_NONCE_SLOTS       1024
+#define BOARD_CONFIG_SENDERS    256     /* identity.allowed_senders of a pushed config */
+#define BOARD_DELIVERY_SLOTS    1024    /* delivery tracking, 24 h */
+#define BOARD_RELAY_ENVELOPE_MAX (32 * 1024) /* largest envelope body a config may allow */
 #define BOARD_PEERS             16
 #define BOARD_SIGNAL_PREKEYS    64      /* one-time prekeys kept in the keystore */
 #define BOARD_KDF_ITERATIONS    100000u /* PBKDF2 rounds for a passphrase root secret */

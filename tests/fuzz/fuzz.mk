@@ -22,10 +22,13 @@ FUZZ_SEED       ?= 1
 # A mount reads and CRCs a whole 64 KiB partition twice per input (about
 # 2,700 inputs/s): 20,000 keep its smoke pass near the others' few seconds.
 FUZZ_SMOKE_RUNS_recstore ?= 20000
+# Each JSON input is parsed into three token arrays and its canonical form
+# twice (about 7,000 inputs/s).
+FUZZ_SMOKE_RUNS_json     ?= 50000
 FUZZ_CC         ?= clang
 
 FUZZ_DIR     := build/fuzz
-FUZZ_TARGETS := http_parse ws recstore
+FUZZ_TARGETS := http_parse ws recstore json config
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 # -fno-sanitize-recover: UBSan otherwise prints and carries on, and libFuzzer
@@ -40,6 +43,9 @@ FUZZ_SRCS_http_parse := tests/fuzz/fuzz_http_parse.c firmware/net/http_parse.c h
 FUZZ_SRCS_ws         := tests/fuzz/fuzz_ws.c firmware/net/ws.c
 FUZZ_SRCS_recstore   := tests/fuzz/fuzz_recstore.c firmware/store/recstore.c \
                         hal/linux/flash_file.c hal/crc32.c hal/mg_err.c
+FUZZ_SRCS_json       := tests/fuzz/fuzz_json.c firmware/json/json.c hal/hex.c hal/mg_err.c
+FUZZ_SRCS_config     := tests/fuzz/fuzz_config.c firmware/confsync/config.c firmware/json/json.c \
+                        crypto/crypto.c hal/hex.c hal/mg_err.c hal/pool.c hal/linux/entropy.c
 
 # ws_accept_key() hashes with mbedTLS: the few library files it reaches, from
 # the tree tools/deps unpacks, with our config. They get the sanitizers but no
@@ -57,6 +63,13 @@ fuzz_objs = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_SRCS_$(1)))
 $(FUZZ_DIR)/fuzz_http_parse: $(call fuzz_objs,http_parse)
 $(FUZZ_DIR)/fuzz_ws: $(call fuzz_objs,ws) $(FUZZ_MBEDTLS_OBJS)
 $(FUZZ_DIR)/fuzz_recstore: $(call fuzz_objs,recstore)
+# jsmn's implementation and mbedTLS come from the host board's libraries, as
+# built by tools/deps (no coverage there either).
+FUZZ_HOST_DEPS := build/host/deps
+$(FUZZ_DIR)/fuzz_json: $(call fuzz_objs,json) $(FUZZ_HOST_DEPS)/libjsmn.a
+$(FUZZ_DIR)/fuzz_config: $(call fuzz_objs,config) $(FUZZ_HOST_DEPS)/libmbedcrypto.a \
+                         $(FUZZ_HOST_DEPS)/libjsmn.a
+$(FUZZ_HOST_DEPS)/libjsmn.a $(FUZZ_HOST_DEPS)/libmbedcrypto.a: $(FUZZ_HOST_DEPS)/.built
 
 $(FUZZ_BINS):
 	@echo "  LD [fuzz] $@"
@@ -70,6 +83,12 @@ $(FUZZ_DIR)/obj/%.o: %.c | build/.bootstrap
 $(call fuzz_objs,ws): FUZZ_CFLAGS += -Icrypto -Ibuild/src/mbedtls/include \
                                      -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"'
 $(call fuzz_objs,ws): $(FUZZ_DIR)/.src
+
+$(call fuzz_objs,json) $(call fuzz_objs,config): FUZZ_CFLAGS += -Ibuild/src/jsmn -DJSMN_HEADER \
+    -DJSMN_STRICT -DJSMN_PARENT_LINKS
+$(call fuzz_objs,config): FUZZ_CFLAGS += -Iboard/host -Icrypto -Ibuild/src/mbedtls/include \
+    -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"' -D_DEFAULT_SOURCE
+$(call fuzz_objs,json) $(call fuzz_objs,config): $(FUZZ_HOST_DEPS)/.built
 
 # The store on the flash file backend: the host board's geometry, and POSIX
 # (pread, fdatasync, mkstemp) as the firmware build has it.

@@ -25,8 +25,9 @@ class Gateway:
     """One gateway: its flash image and root key live in a directory of
     their own for the gateway's whole life, across restarts."""
 
-    def __init__(self, board, runner, firmware="", args=()):
+    def __init__(self, board, runner, firmware="", args=(), env=None):
         self.board = board
+        self.env = dict(os.environ, **(env or {}))
         self.dir = tempfile.mkdtemp(prefix="mg-gw-",
                                     dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
         self.flash_path = os.path.join(self.dir, "flash.img")
@@ -46,7 +47,7 @@ class Gateway:
 
     def _spawn(self):
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, env=self.env)
 
     def boots(self):
         return self.output().count("heap sealed")

@@ -1,4 +1,5 @@
-/* meshctl: the operator's host tool. This file holds `provision`: it makes
+/* meshctl: the operator's host tool. This file holds `provision` (and hands
+ * `config` to config_cmd.c): it makes
  * the flash image a board boots from, with the root secret and the shared
  * secrets an operator chooses, and prints the public keys to register
  * elsewhere. It runs the firmware's own keystore code on the board's
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "board.h"
+#include "config_cmd.h"
 #include "crypto.h"
 #include "flash.h"
 #include "hex.h"
@@ -30,7 +32,9 @@ static int usage(void)
             "                         [--mesh-hmac SECRET] [--peer-secret SECRET] [--force]\n"
             "  writes a %s flash image (%u KiB) with freshly generated device keys and the\n"
             "  given secrets, and the root secret file the board reads; prints public keys.\n"
-            "  Without --root-key or --passphrase a random root key is made.\n",
+            "  Without --root-key or --passphrase a random root key is made.\n"
+            "       meshctl config push|status --url URL [--secret S] [FILE]\n"
+            "  pushes a signed config to a gateway's controller port, or reads its hash.\n",
             BOARD_NAME, BOARD_FLASH_SIZE / 1024);
     return 2;
 }
@@ -163,5 +167,7 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "provision") == 0)
         return provision(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "config") == 0)
+        return meshctl_config(argc - 2, argv + 2);
     return usage();
 }
