@@ -173,6 +173,14 @@ $(B)/bench-flash: $(BENCH_FLASH_OBJS)
 	@echo "  LD [$(BOARD) bench] $@"
 	@gcc -o $@ $(BENCH_FLASH_OBJS)
 
+# The raw HMAC reference of the controller gate's benchmark: built for the
+# board (its compiler, its mbedTLS) and run under its runner.
+BENCH_HMAC_OBJS := $(B)/obj/tools/bench_hmac.o $(B)/obj/crypto/crypto.o $(B)/obj/hal/mg_err.o \
+                   $(B)/obj/hal/pool.o $(B)/obj/hal/linux/entropy.o
+$(B)/bench-hmac: $(BENCH_HMAC_OBJS) $(LIBS) $(DEPS)/.built
+	@echo "  LD [$(BOARD) bench] $@"
+	@$(CC) -static -o $@ $(BENCH_HMAC_OBJS) $(DEPS)/libmbedcrypto.a
+
 # --- running and testing --------------------------------------------------
 
 NETNS ?= meshgate
@@ -205,7 +213,7 @@ lint: build/.bootstrap
 	@cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 	    --inline-suppr --suppress=missingIncludeSystem \
 	    -Iboard/host -Ihal -Icrypto -Ifirmware -Ifirmware/net/port \
-	    hal crypto firmware tools/meshctl tools/bench_flash.c tests/unit tests/powercut
+	    hal crypto firmware tools/meshctl tools/bench_flash.c tools/bench_hmac.c tests/unit tests/powercut
 
 INTEG_BOARDS := host qemu-aarch64 qemu-riscv64
 
