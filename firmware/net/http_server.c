@@ -38,6 +38,8 @@ struct http_conn {
     uint64_t request_started_ms;   /* first byte of the request in progress */
     int close_after_send;
     int responded;                 /* the running handler has answered */
+    int deferred;                  /* its answer comes later (http_defer) */
+    uint32_t gen;                  /* counts the clients this slot has served */
     size_t rx_len, tx_len;
     char rx[HTTP_RX_CAP];
     char tx[HTTP_TX_CAP];
@@ -75,6 +77,8 @@ static void conn_release(struct http_conn *c)
     }
     c->state = CONN_FREE;
     c->pcb = NULL;
+    c->deferred = 0;
+    c->gen++;   /* a deferred answer for the old client finds it gone */
     pool_give(&http_conns_pool);
 }
 
@@ -123,23 +127,30 @@ static void conn_flush(struct http_conn *c)
         c->tx_len -= n;
     }
     altcp_output(c->pcb);
-    if (c->tx_len == 0 && c->close_after_send)
+    if (c->tx_len == 0 && c->close_after_send && !c->deferred)
         conn_close(c);
 }
 
 void http_respond(struct http_conn *c, int status, const char *type, const void *body,
                   size_t len)
 {
-    char head[256];
+    http_respond_with(c, status, NULL, type, body, len);
+}
+
+void http_respond_with(struct http_conn *c, int status, const char *headers, const char *type,
+                       const void *body, size_t len)
+{
+    char head[384];
     int n;
 
     if (c->responded)
         return;
     c->responded = 1;
     n = snprintf(head, sizeof(head),
-                 "HTTP/1.1 %d %s\r\n%s%s%sContent-Length: %zu\r\n%s\r\n", status,
-                 http_status_text(status), type ? "Content-Type: " : "", type ? type : "",
-                 type ? "\r\n" : "", len, c->close_after_send ? "Connection: close\r\n" : "");
+                 "HTTP/1.1 %d %s\r\n%s%s%s%sContent-Length: %zu\r\n%s\r\n", status,
+                 http_status_text(status), headers ? headers : "", type ? "Content-Type: " : "",
+                 type ? type : "", type ? "\r\n" : "", len,
+                 c->close_after_send ? "Connection: close\r\n" : "");
     if (n < 0 || (size_t)n + len > sizeof(c->tx) - c->tx_len) {
         /* Every response the firmware makes fits; one that does not is a bug
          * in its handler, answered without its body. */
@@ -168,6 +179,30 @@ void http_respond_error(struct http_conn *c, int status, const char *code)
     int n = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", code);
 
     http_respond(c, status, "application/json", body, (size_t)n < sizeof(body) ? (size_t)n : 0);
+}
+
+struct http_deferred http_defer(struct http_conn *c)
+{
+    struct http_deferred d = { c, c->gen };
+
+    c->responded = 1;
+    c->deferred = 1;
+    return d;
+}
+
+int http_respond_deferred(struct http_deferred d, int status, const char *type, const void *body,
+                          size_t len)
+{
+    struct http_conn *c = d.c;
+
+    if (!c || c->state != CONN_OPEN || c->gen != d.gen || !c->deferred)
+        return MG_ERR_NOENT;
+    c->deferred = 0;
+    c->responded = 0;
+    http_respond(c, status, type, body, len);
+    c->last_activity_ms = hal_clock_ms();
+    conn_process(c);   /* sends it, then reads what was pipelined behind */
+    return 0;
 }
 
 void http_close_after_response(struct http_conn *c)
@@ -351,7 +386,11 @@ static void dispatch(struct http_conn *c, const struct http_request *req, const 
 
     for (i = 0; i < l->n_routes; i++) {
         const struct http_route *r = &l->routes[i];
-        if (strlen(r->path) != req->path.len || memcmp(r->path, req->path.p, req->path.len) != 0)
+        size_t n = strlen(r->path);
+        /* A path ending in a star matches every path it begins. */
+        int prefix = n > 0 && r->path[n - 1] == '*';
+        if (prefix ? req->path.len < n || memcmp(r->path, req->path.p, n - 1) != 0
+                   : n != req->path.len || memcmp(r->path, req->path.p, n) != 0)
             continue;
         path_known = 1;
         if (r->method == req->method) {
@@ -373,7 +412,7 @@ static void dispatch(struct http_conn *c, const struct http_request *req, const 
 static void conn_process(struct http_conn *c)
 {
     while (c->state == CONN_OPEN && c->mode == MODE_HTTP && c->tx_len == 0 && c->rx_len > 0 &&
-           !c->close_after_send) {
+           !c->close_after_send && !c->deferred) {
         struct http_request req;
         int status = 0;
         int rc = http_parse_request(c->rx, c->rx_len, BOARD_HTTP_HDR_MAX, c->l->max_body, &req,
@@ -492,7 +531,7 @@ static struct http_conn *oldest_idle(void)
     for (i = 0; i < BOARD_HTTP_CONNS; i++) {
         struct http_conn *c = &conns[i];
         if (c->state == CONN_OPEN && c->mode == MODE_HTTP && c->rx_len == 0 && c->tx_len == 0 &&
-            (!best || c->last_activity_ms < best->last_activity_ms))
+            !c->deferred && (!best || c->last_activity_ms < best->last_activity_ms))
             best = c;
     }
     return best;

@@ -27,7 +27,7 @@ typedef void (*http_handler)(struct http_conn *c, const struct http_request *req
 
 struct http_route {
     enum http_method method;
-    const char *path;
+    const char *path;             /* exact, or a prefix when it ends in '*' */
     http_handler handler;
 };
 
@@ -61,10 +61,28 @@ int http_listen(struct http_listener *l);
 /* Queues a complete response. type NULL: no body type. */
 void http_respond(struct http_conn *c, int status, const char *type, const void *body,
                   size_t len);
+/* The same with extra header lines (each ending "\r\n"; at most ~200 bytes
+ * in all), e.g. "Retry-After: 30\r\n". */
+void http_respond_with(struct http_conn *c, int status, const char *headers, const char *type,
+                       const void *body, size_t len);
 /* A JSON body (a complete JSON text). */
 void http_respond_json(struct http_conn *c, int status, const char *json);
 /* {"error":"<code>"}, code being a JSON-safe literal. */
 void http_respond_error(struct http_conn *c, int status, const char *code);
+/* A handler that can only answer later (a deposit waits for the flash's
+ * group commit) calls http_defer() instead of answering, and keeps the
+ * ticket; req and body are gone when it returns, so it copies what it needs.
+ * The connection reads no further request (pipelined ones wait) and is
+ * never evicted as idle until http_respond_deferred() answers: 0, or
+ * MG_ERR_NOENT when the client went away meanwhile (nothing is sent). */
+struct http_deferred {
+    struct http_conn *c;
+    uint32_t gen;
+};
+struct http_deferred http_defer(struct http_conn *c);
+int http_respond_deferred(struct http_deferred d, int status, const char *type, const void *body,
+                          size_t len);
+
 /* Closes the connection after this response. */
 void http_close_after_response(struct http_conn *c);
 
