@@ -38,6 +38,8 @@
 #define BOARD_HTTP_BODY_MAX     (64 * 1024)
 #define BOARD_RELAY_USERS       256
 #define BOARD_RELAY_MESSAGES    4096
+#define BOARD_RELAY_ONETIME     16      /* one-time prekeys kept per bundle */
+#define BOARD_RELAY_AUTH_SLOTS  1024    /* signatures remembered for the replay window */
 #define BOARD_NONCE_SLOTS       1024
 #define BOARD_CONFIG_SENDERS    256     /* identity.allowed_senders of a pushed config */
 #define BOARD_DELIVERY_SLOTS    1024    /* delivery tracking, 24 h */

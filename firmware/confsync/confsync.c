@@ -11,6 +11,7 @@
 #include "diag/log.h"
 #include "diag/textbuf.h"
 #include "gate.h"
+#include "policy.h"
 #include "keystore.h"
 #include "mbedtls/platform_util.h"
 #include "mg_err.h"
@@ -131,6 +132,7 @@ static void config_sync(struct http_conn *c, const struct http_request *req, con
     if (staged->rotate)
         key_source = "rotated";
     config_apply(now);
+    policy_reset();   /* limits are counted under the config that set them */
     log_printf("confsync: config %.12s applied%s", config_current()->hash,
                config_current()->rotate ? ", key rotated" : "");
     textbuf_init(&b, out, sizeof(out));

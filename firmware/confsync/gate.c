@@ -234,6 +234,16 @@ void gate_sign(const void *key, size_t key_len, const char *nonce, size_t nonce_
     hex_encode(mac, sizeof(mac), out);
 }
 
+int gate_sign_current(const char *nonce, size_t nonce_len, const char *timestamp, size_t ts_len,
+                      const void *body, size_t body_len, char out[65])
+{
+    if (current.len == 0)
+        return MG_ERR_NOENT;
+    gate_sign(current.bytes, current.len, nonce, nonce_len, timestamp, ts_len, body, body_len,
+              out);
+    return 0;
+}
+
 static int signed_by(const struct key *k, struct gate_str nonce, struct gate_str ts,
                      const void *body, size_t body_len, const uint8_t sig[MG_SHA256_LEN])
 {

@@ -84,6 +84,11 @@ void gate_sign(const void *key, size_t key_len, const char *nonce, size_t nonce_
                const char *timestamp, size_t ts_len, const void *body, size_t body_len,
                char out[65]);
 
+/* The same under the gate's current key (forwarding to the controller
+ * signs as the controller does): 0, or MG_ERR_NOENT without a key. */
+int gate_sign_current(const char *nonce, size_t nonce_len, const char *timestamp, size_t ts_len,
+                      const void *body, size_t body_len, char out[65]);
+
 struct gate_state {
     int has_key;
     int has_previous;          /* the previous key is still accepted */

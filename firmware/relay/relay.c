@@ -1,13 +1,169 @@
 #include "relay.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "board.h"
 #include "clock.h"
+#include "confsync/config.h"
+#include "confsync/delivery.h"
+#include "confsync/policy.h"
+#include "console/console.h"
+#include "crypto.h"
 #include "diag/diag.h"
+#include "diag/log.h"
+#include "hex.h"
+#include "json/json.h"
+#include "mg_err.h"
+#include "mbedtls/base64.h"
 #include "net/http_server.h"
+#include "relay/auth.h"
+#include "relay/envelope.h"
+#include "relay/forward.h"
+#include "relay/journal.h"
+#include "relay/mailbox.h"
+#include "relay/users.h"
 
 static uint64_t started_ms;
+static int journal_ok;
+
+/* One request body's tokens at a time (the loop has one thread). */
+#define RELAY_TOKENS 512
+static jsmntok_t tokens[RELAY_TOKENS];
+
+/* Deposits appended to the journal in this loop pass, answered once the
+ * pass's group commit has made them durable. */
+struct pending {
+    struct http_deferred reply;
+    uint16_t slot;              /* a deposit's; MAILBOX_NONE: a registration */
+    char id[USER_ID_MAX];       /* a registration's id, for its answer */
+};
+static struct pending pending[BOARD_HTTP_CONNS];
+static size_t n_pending;
+
+static struct {
+    unsigned long deposits, deliveries, acks, expired, refused, bytes;
+    unsigned long last_deposits, last_deliveries;
+    uint64_t last_tick_ms;
+    double deposits_per_s, deliveries_per_s;
+} st;
+
+static char metrics[1024];   /* the last POST /diagnostics/metrics, as sent */
+static size_t metrics_len;
+
+/* A frame or a bundle being written: an envelope and its wrapping. */
+static char out[JOURNAL_ENVELOPE_MAX + 512];
+
+/* --- small helpers -------------------------------------------------------- */
+
+static int64_t now_wall(void)
+{
+    return hal_clock_wall_ms();
+}
+
+static void respond(struct http_conn *c, int status, const char *json)
+{
+    http_respond_json(c, status, json);
+}
+
+/* {"error":"Invalid request.","details":"<why>"}: why is our own text. */
+static void invalid(struct http_conn *c, const char *why)
+{
+    struct textbuf b;
+    char body[256];
+
+    textbuf_init(&b, body, sizeof(body));
+    textbuf_printf(&b, "{\"error\":\"Invalid request.\",\"details\":\"%s\"}", why);
+    http_respond(c, 400, "application/json", body, b.len);
+}
+
+static void error_code(struct http_conn *c, int status, const char *code)
+{
+    http_respond_error(c, status, code);
+}
+
+/* A relay id: 1..63 printable ASCII bytes without quote or backslash, so it
+ * can be written into JSON as it is. */
+static int valid_id(const char *s)
+{
+    size_t n = strlen(s), i;
+
+    if (n == 0 || n >= USER_ID_MAX)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+            return 0;
+    return 1;
+}
+
+/* Parses a body that must be a JSON object; answers and returns -1 if not. */
+static int parse_object(struct http_conn *c, struct json_doc *d, const char *body, size_t len)
+{
+    int rc = json_parse(d, body, len, tokens, RELAY_TOKENS);
+
+    if (rc != 0 || json_kind(d, 0) != JSON_OBJECT) {
+        respond(c, 400, "{\"error\":\"Invalid JSON body.\"}");
+        return -1;
+    }
+    return 0;
+}
+
+/* A string member holding a valid id, into out. */
+static int get_id(const struct json_doc *d, const char *key, char out[USER_ID_MAX])
+{
+    int i = json_get(d, 0, key);
+
+    return i >= 0 && json_kind(d, i) == JSON_STRING && json_str(d, i, out, USER_ID_MAX) > 0 &&
+           valid_id(out);
+}
+
+/* A JSON object body with a valid "id"; answers and returns -1 if not. */
+static int parse_with_id(struct http_conn *c, struct json_doc *d, const char *body, size_t len,
+                         char id[USER_ID_MAX])
+{
+    if (parse_object(c, d, body, len) != 0)
+        return -1;
+    if (!get_id(d, "id", id)) {
+        invalid(c, "id: a string of 1 to 63 printable characters");
+        return -1;
+    }
+    return 0;
+}
+
+static enum config_auth auth_mode(void)
+{
+    const struct config *cfg = config_current();
+
+    return cfg ? cfg->relay_auth : CONFIG_AUTH_SIGNED;
+}
+
+/* Writes need a config (deny-all at boot) and, in signed mode, a signature
+ * by who; 1 when the request may go on, else it has been answered. */
+static int write_allowed(struct http_conn *c, const struct http_request *req, const char *who,
+                         const uint8_t *identity, const char *body, size_t len)
+{
+    const char *why;
+    int status;
+
+    if (!config_current()) {
+        error_code(c, 403, "not_configured");
+        return 0;
+    }
+    if (auth_mode() == CONFIG_AUTH_OPEN)
+        return 1;
+    if (!identity) {
+        error_code(c, 401, "no_identity_key");
+        return 0;
+    }
+    status = auth_check(req, who, identity, body, len, now_wall(), &why);
+    if (status != 0) {
+        error_code(c, status, why);
+        return 0;
+    }
+    return 1;
+}
+
+/* --- /health, /diagnostics --------------------------------------------- */
 
 static void health(struct http_conn *c, const struct http_request *req, const char *body,
                    size_t len)
@@ -18,25 +174,80 @@ static void health(struct http_conn *c, const struct http_request *req, const ch
     http_respond(c, 200, "text/plain", "ok", 2);
 }
 
-/* The relay's /diagnostics document (PROTOCOLS.md) with the firmware's
- * figures under "firmware"; NULL if it outgrew its buffer. */
+static void histogram(unsigned h[4], unsigned long *bytes, int64_t *oldest)
+{
+    size_t i;
+    uint16_t s;
+
+    memset(h, 0, 4 * sizeof(h[0]));
+    *bytes = 0;
+    *oldest = 0;
+    for (i = 0; i < users_count(); i++) {
+        uint32_t n = mailbox_depth((uint16_t)i);
+        h[n == 0 ? 0 : n <= 5 ? 1 : n <= 20 ? 2 : 3]++;
+        for (s = mailbox_first((uint16_t)i); s != MAILBOX_NONE; s = mailbox_next(s)) {
+            const struct msg *m = mailbox_at(s);
+            *bytes += m->len;
+            if (!*oldest || m->deposited_at < *oldest)
+                *oldest = m->deposited_at;
+        }
+    }
+}
+
+static size_t ws_connections(void)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < users_count(); i++)
+        n += users_at((uint16_t)i)->ws != NULL;
+    return n;
+}
+
+/* The relay's /diagnostics document (PROTOCOLS.md 1) with its own figures
+ * under "relay" and the firmware's under "firmware"; NULL if it outgrew its
+ * buffer. */
 static const char *diagnostics_json(size_t *len)
 {
-    static char out[12 * 1024];
-    struct http_server_stats h;
+    static char doc[12 * 1024];
+    struct forward_stats fw;
+    struct journal_stats js;
     struct textbuf b;
+    unsigned h[4];
+    unsigned long bytes;
+    int64_t oldest, now = now_wall();
 
-    http_server_get_stats(&h);
-    textbuf_init(&b, out, sizeof(out));
-    textbuf_printf(&b, "{\"uptimeSec\":%llu,\"counts\":{\"users\":0,\"prekeys\":0,"
-                   "\"queuedMessages\":0,\"activeConnections\":%zu},"
-                   "\"queueDepthHistogram\":{\"0\":0,\"1-5\":0,\"6-20\":0,\"21+\":0},"
-                   "\"metrics\":null,\"firmware\":",
-                   (unsigned long long)((hal_clock_ms() - started_ms) / 1000), h.active);
+    histogram(h, &bytes, &oldest);
+    journal_get_stats(&js);
+    forward_get_stats(&fw);
+    textbuf_init(&b, doc, sizeof(doc));
+    textbuf_printf(&b, "{\"uptimeSec\":%llu,\"counts\":{\"users\":%zu,\"prekeys\":%zu,"
+                   "\"queuedMessages\":%zu,\"activeConnections\":%zu},"
+                   "\"queueDepthHistogram\":{\"0\":%u,\"1-5\":%u,\"6-20\":%u,\"21+\":%u},"
+                   "\"metrics\":",
+                   (unsigned long long)((hal_clock_ms() - started_ms) / 1000), users_count(),
+                   users_bundles(), mailbox_count(), ws_connections(), h[0], h[1], h[2], h[3]);
+    if (metrics_len)
+        textbuf_printf(&b, "%.*s", (int)metrics_len, metrics);
+    else
+        textbuf_printf(&b, "null");
+    textbuf_printf(&b, ",\"relay\":{\"deposits\":%lu,\"deliveries\":%lu,\"acks\":%lu,"
+                   "\"expired\":%lu,\"refused\":%lu,\"queuedBytes\":%lu,\"oldestAgeSec\":%lld,"
+                   "\"depositsPerSec\":%.1f,\"deliveriesPerSec\":%.1f,"
+                   "\"journal\":{\"ok\":%s,\"segments\":%u,\"segmentsFree\":%u,\"bytesTotal\":%u,"
+                   "\"bytesUsed\":%u,\"compactions\":%lu,\"tornVoided\":%lu,\"damaged\":%lu,"
+                   "\"commits\":%lu},\"forward\":{\"queued\":%lu,\"sent\":%lu,"
+                   "\"retries\":%lu,\"failed\":%lu,\"dropped\":%lu,\"pending\":%u}},"
+                   "\"firmware\":",
+                   st.deposits, st.deliveries, st.acks, st.expired, st.refused, bytes,
+                   (long long)(oldest ? (now - oldest) / 1000 : 0), st.deposits_per_s,
+                   st.deliveries_per_s, journal_ok ? "true" : "false", js.segments,
+                   js.segments_free, js.bytes_total, js.bytes_used, js.compactions,
+                   js.torn_voided, js.damaged, js.commits, fw.queued, fw.sent, fw.retries,
+                   fw.failed, fw.dropped, fw.pending);
     diag_firmware_json(&b);
     textbuf_printf(&b, "}");
     *len = b.len;
-    return b.overflow ? NULL : out;
+    return b.overflow ? NULL : doc;
 }
 
 static void diagnostics(struct http_conn *c, const struct http_request *req, const char *body,
@@ -52,6 +263,25 @@ static void diagnostics(struct http_conn *c, const struct http_request *req, con
         http_respond_error(c, 500, "diagnostics_too_large");
     else
         http_respond(c, 200, "application/json", json, n);
+}
+
+/* POST /diagnostics/metrics: the host figures a probe reports, kept as sent
+ * (a JSON object) and shown under "metrics". */
+static void post_metrics(struct http_conn *c, const struct http_request *req, const char *body,
+                         size_t len)
+{
+    struct json_doc d;
+
+    (void)req;
+    if (parse_object(c, &d, body, len) != 0)
+        return;
+    if (len > sizeof(metrics)) {
+        error_code(c, 413, "payload_too_large");
+        return;
+    }
+    memcpy(metrics, body, len);
+    metrics_len = len;
+    respond(c, 200, "{\"ok\":true}");
 }
 
 /* Live diagnostics over one WebSocket: each text message "diagnostics" is
@@ -85,10 +315,732 @@ static void diagnostics_live(struct http_conn *c, const struct http_request *req
     http_upgrade_websocket(c, req, &live_ws);
 }
 
+/* --- journal: persistence of messages ----------------------------------- */
+
+/* Registrations are journaled too, as deposit records of their own:
+ * msg_id "reg:" + 32 hex of SHA-256(id), from = the id, to = the base64
+ * identity key ("" in open mode), never expiring. The newest one wins. */
+#define REG_PREFIX "reg:"
+
+static void reg_msg_id(const char *id, char out[JOURNAL_ID_MAX])
+{
+    uint8_t digest[MG_SHA256_LEN];
+
+    mg_sha256(id, strlen(id), digest);
+    memcpy(out, REG_PREFIX, 4);
+    hex_encode(digest, 16, out + 4);
+}
+
+static int is_registration(const char *msg_id)
+{
+    return strncmp(msg_id, REG_PREFIX, 4) == 0;
+}
+
+static void replay_registration(const struct journal_deposit *d)
+{
+    struct user *u = users_find(d->from);
+    uint8_t key[34];
+
+    if (!u && valid_id(d->from))
+        u = users_add(d->from);
+    if (!u)
+        return;
+    if (d->to[0] && users_b64_decode(d->to, strlen(d->to), key, sizeof(key)) == 33) {
+        memcpy(u->identity, key, 33);
+        u->has_key = 1;
+    }
+}
+
+static int journal_registration(const struct user *u, int64_t now)
+{
+    struct journal_deposit jd;
+    journal_handle h;
+    size_t n;
+
+    memset(&jd, 0, sizeof(jd));
+    reg_msg_id(u->id, jd.msg_id);
+    memcpy(jd.from, u->id, sizeof(jd.from));
+    if (u->has_key)
+        mbedtls_base64_encode((unsigned char *)jd.to, sizeof(jd.to), &n, u->identity, 33);
+    jd.deposited_at = now;
+    jd.expires_at = INT64_MAX;
+    jd.envelope_len = 2;
+    return journal_append_deposit(&jd, "{}", &h);
+}
+
+static void on_replay_deposit(void *ctx, const struct journal_deposit *d, journal_handle h)
+{
+    struct user *from, *to;
+    uint16_t slot;
+
+    (void)ctx;
+    if (is_registration(d->msg_id)) {
+        replay_registration(d);
+        return;
+    }
+    slot = mailbox_find(d->msg_id);
+    if (slot != MAILBOX_NONE) {   /* a copy a compaction left twice: the newer */
+        mailbox_at(slot)->h = h;
+        return;
+    }
+    if (d->expires_at <= now_wall())
+        return;
+    from = users_find(d->from);
+    if (!from && valid_id(d->from))
+        from = users_add(d->from);
+    to = users_find(d->to);
+    if (!to && valid_id(d->to))
+        to = users_add(d->to);
+    if (!from || !to)
+        return;
+    slot = mailbox_add(d->msg_id, users_index(from), users_index(to), d->deposited_at,
+                       d->expires_at, 0, h, d->envelope_len);
+    if (slot != MAILBOX_NONE)
+        mailbox_at(slot)->state = MSG_QUEUED;
+}
+
+static void on_replay_delete(void *ctx, const char *msg_id)
+{
+    uint16_t slot = mailbox_find(msg_id);
+
+    (void)ctx;
+    if (slot != MAILBOX_NONE)
+        mailbox_remove(slot);
+}
+
+static int is_live(void *ctx, const char *msg_id)
+{
+    const struct msg *m;
+
+    (void)ctx;
+    if (is_registration(msg_id))
+        return 1;   /* users are never deleted */
+    m = mailbox_at(mailbox_find(msg_id));
+    return m && m->state != MSG_FREE && m->expires_at > now_wall();
+}
+
+static void moved(void *ctx, const char *msg_id, journal_handle h)
+{
+    struct msg *m = mailbox_at(mailbox_find(msg_id));
+
+    (void)ctx;
+    if (m)
+        m->h = h;
+}
+
+static const struct journal_callbacks journal_cb = {
+    on_replay_deposit, on_replay_delete, is_live, moved, NULL,
+};
+
+/* A message leaves the relay: its delete is journaled (durable with the
+ * next commit), then its slot is freed. */
+static void drop(uint16_t slot)
+{
+    const struct msg *m = mailbox_at(slot);
+
+    if (!m || m->state == MSG_FREE)
+        return;
+    if (journal_ok && journal_append_delete(m->msg_id) != 0)
+        log_printf("relay: journal refused a delete of %s", m->msg_id);
+    mailbox_remove(slot);
+}
+
+/* --- registration and bundles -------------------------------------------- */
+
+static void do_register(struct http_conn *c, const struct http_request *req, const char *body,
+                        size_t len)
+{
+    struct json_doc d;
+    char id[USER_ID_MAX], key_text[USER_B64_33];
+    uint8_t key[34];
+    const uint8_t *identity = NULL;
+    struct user *u;
+    int k;
+
+    if (parse_with_id(c, &d, body, len, id) != 0)
+        return;
+    k = json_get(&d, 0, "identityKey");
+    if (k >= 0) {
+        if (json_kind(&d, k) != JSON_STRING || json_str(&d, k, key_text, sizeof(key_text)) <= 0 ||
+            users_b64_decode(key_text, strlen(key_text), key, sizeof(key)) != 33 ||
+            key[0] != 0x05) {
+            invalid(c, "identityKey: 33 bytes of base64, type 0x05");
+            return;
+        }
+        identity = key;
+    }
+    u = users_find(id);
+    /* Proof of possession: signed by the key being bound (or the bound one). */
+    if (!write_allowed(c, req, id, u && u->has_key ? u->identity : identity, body, len))
+        return;
+    if (u && u->has_key && identity && memcmp(u->identity, identity, 33) != 0) {
+        respond(c, 409, "{\"error\":\"Identity key mismatch.\"}");
+        return;
+    }
+    if (u && (u->has_key || !identity)) {
+        char reply[96];
+        struct textbuf b;
+        textbuf_init(&b, reply, sizeof(reply));
+        textbuf_printf(&b, "{\"id\":\"%s\"}", id);
+        http_respond(c, 200, "application/json", reply, b.len);   /* nothing new */
+        return;
+    }
+    if (!journal_ok || n_pending == sizeof(pending) / sizeof(pending[0])) {
+        error_code(c, 503, journal_ok ? "busy" : "storage_unavailable");
+        return;
+    }
+    if (!u && !(u = users_add(id))) {
+        st.refused++;
+        error_code(c, 503, "user_table_full");
+        return;
+    }
+    if (identity) {
+        memcpy(u->identity, identity, 33);
+        u->has_key = 1;
+    }
+    /* Answered once durable, with the pass's deposits. */
+    if (journal_registration(u, now_wall()) != 0) {
+        error_code(c, 503, "storage_full");
+        return;
+    }
+    pending[n_pending].reply = http_defer(c);
+    pending[n_pending].slot = MAILBOX_NONE;
+    memcpy(pending[n_pending].id, id, sizeof(pending[n_pending].id));
+    n_pending++;
+}
+
+static void post_prekeys(struct http_conn *c, const struct http_request *req, const char *body,
+                         size_t len)
+{
+    static struct user_bundle b;
+    struct json_doc d;
+    char id[USER_ID_MAX];
+    const char *why;
+    struct user *u;
+    int k;
+
+    if (parse_with_id(c, &d, body, len, id) != 0)
+        return;
+    k = json_get(&d, 0, "bundle");
+    if (k < 0 || users_parse_bundle(&d, k, &b, &why) != 0) {
+        invalid(c, k < 0 ? "bundle: required" : why);
+        return;
+    }
+    u = users_find(id);
+    if (!u) {
+        respond(c, 404, "{\"error\":\"User not registered.\"}");
+        return;
+    }
+    if (!write_allowed(c, req, id, u->has_key ? u->identity : NULL, body, len))
+        return;
+    if (u->has_key) {
+        uint8_t key[34];
+        if (users_b64_decode(b.identity, strlen(b.identity), key, sizeof(key)) != 33 ||
+            memcmp(key, u->identity, 33) != 0) {
+            invalid(c, "bundle.identityKey: not the key this id registered");
+            return;
+        }
+    }
+    u->bundle = b;
+    respond(c, 200, "{\"ok\":true}");
+}
+
+static void get_prekeys(struct http_conn *c, const struct http_request *req, const char *body,
+                        size_t len)
+{
+    static char bundle[sizeof(out)];
+    char id[USER_ID_MAX];
+    struct user *u;
+    struct textbuf b;
+    size_t n = req->path.len - strlen("/v1/prekeys/");
+    int blen;
+
+    (void)body;
+    (void)len;
+    if (n == 0 || n >= sizeof(id)) {
+        respond(c, 404, "{\"error\":\"Prekeys not found.\"}");
+        return;
+    }
+    memcpy(id, req->path.p + strlen("/v1/prekeys/"), n);
+    id[n] = '\0';
+    u = users_find(id);
+    if (!u || !u->bundle.present) {
+        respond(c, 404, "{\"error\":\"Prekeys not found.\"}");
+        return;
+    }
+    blen = users_serve_bundle(u, bundle, sizeof(bundle));
+    if (blen < 0) {
+        error_code(c, 500, "bundle_too_large");
+        return;
+    }
+    textbuf_init(&b, out, sizeof(out));
+    textbuf_printf(&b, "{\"id\":\"%s\",\"bundle\":%.*s}", u->id, blen, bundle);
+    http_respond(c, 200, "application/json", out, b.len);
+}
+
+/* --- deposits ------------------------------------------------------------ */
+
+/* The largest envelope body: gateway.relay.max_envelope_bytes, and
+ * validation.max_text_length when that is smaller (the text is encrypted,
+ * so its length is the body's). */
+static size_t max_body(const struct config *cfg)
+{
+    size_t n = cfg ? cfg->max_envelope_bytes : CONFIG_DEFAULT_ENVELOPE_BYTES;
+
+    if (cfg && cfg->max_text_length && cfg->max_text_length < n)
+        n = cfg->max_text_length;
+    return n;
+}
+
+static void make_msg_id(int64_t now, char out_id[JOURNAL_ID_MAX])
+{
+    uint8_t r[6];
+    char hex[13];
+
+    mg_random(r, sizeof(r));
+    hex_encode(r, sizeof(r), hex);
+    snprintf(out_id, JOURNAL_ID_MAX, "dm_%lld_%s", (long long)now, hex);
+}
+
+static void post_message(struct http_conn *c, const struct http_request *req, const char *body,
+                         size_t len)
+{
+    const struct config *cfg;
+    struct journal_deposit jd;
+    struct policy_verdict pv;
+    struct json_doc d;
+    char from_id[USER_ID_MAX], to_id[USER_ID_MAX];
+    struct user *from, *to;
+    const char *why;
+    int64_t timestamp = 0, now = now_wall();
+    journal_handle h;
+    uint16_t slot;
+    int env, too_big, rc;
+    size_t env_len;
+    uint32_t pend;
+
+    if (parse_object(c, &d, body, len) != 0)
+        return;
+    if (!get_id(&d, "from", from_id) || !get_id(&d, "to", to_id)) {
+        invalid(c, "from, to: strings of 1 to 63 printable characters");
+        return;
+    }
+    env = json_get(&d, 0, "envelope");
+    if (env < 0) {
+        invalid(c, "envelope: required");
+        return;
+    }
+    cfg = config_current();
+    why = envelope_check(&d, env, max_body(cfg), &timestamp, &too_big);
+    if (too_big) {
+        respond(c, 413, "{\"error\":\"Envelope too large.\"}");
+        return;
+    }
+    if (why) {
+        invalid(c, why);
+        return;
+    }
+    /* validation.max_timestamp_skew_ms: 0 leaves the envelope's time alone. */
+    if (cfg && cfg->max_timestamp_skew_ms &&
+        (uint64_t)(timestamp > now ? timestamp - now : now - timestamp) > cfg->max_timestamp_skew_ms) {
+        invalid(c, "envelope.timestamp: further from now than validation.max_timestamp_skew_ms");
+        return;
+    }
+    from = users_find(from_id);
+    if (!from) {
+        respond(c, 404, "{\"error\":\"User not registered.\"}");
+        return;
+    }
+    to = users_find(to_id);
+    if (!to) {
+        respond(c, 404, "{\"error\":\"Recipient not registered.\"}");
+        return;
+    }
+    if (!write_allowed(c, req, from_id, from->has_key ? from->identity : NULL, body, len))
+        return;
+    pv = policy_deposit(from_id, now);
+    if (pv.status) {
+        st.refused++;
+        if (pv.status == 429) {
+            char hdr[48], msg[64];
+            int n = snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n", pv.retry_after_s);
+            int m = snprintf(msg, sizeof(msg), "{\"error\":\"%s\"}", pv.error);
+            (void)n;
+            http_respond_with(c, 429, hdr, "application/json", msg, (size_t)m);
+        } else {
+            error_code(c, pv.status, pv.error);
+        }
+        return;
+    }
+    cfg = config_current();
+    if (mailbox_depth(users_index(to)) >= cfg->mailbox_cap) {
+        st.refused++;
+        respond(c, 429, "{\"error\":\"Recipient mailbox full.\"}");
+        return;
+    }
+    pend = mailbox_pending(users_index(from), users_index(to));
+    if (pend >= cfg->pending_per_sender) {
+        char msg[128];
+        int n = snprintf(msg, sizeof(msg),
+                         "{\"error\":\"Per-sender cap reached.\",\"pending\":%u,\"limit\":%u}",
+                         pend, cfg->pending_per_sender);
+        st.refused++;
+        http_respond(c, 429, "application/json", msg, (size_t)n);
+        return;
+    }
+    if (!journal_ok || n_pending == sizeof(pending) / sizeof(pending[0])) {
+        st.refused++;
+        error_code(c, 503, journal_ok ? "busy" : "storage_unavailable");
+        return;
+    }
+    env_len = (size_t)(d.tok[env].end - d.tok[env].start);
+    memset(&jd, 0, sizeof(jd));
+    make_msg_id(now, jd.msg_id);
+    memcpy(jd.from, from_id, sizeof(jd.from));
+    memcpy(jd.to, to_id, sizeof(jd.to));
+    jd.deposited_at = now;
+    jd.expires_at = now + (int64_t)cfg->ttl_ms;
+    jd.envelope_len = (uint32_t)env_len;
+    rc = journal_append_deposit(&jd, body + d.tok[env].start, &h);
+    if (rc == 0) {
+        slot = mailbox_add(jd.msg_id, users_index(from), users_index(to), now, jd.expires_at,
+                           timestamp, h, (uint32_t)env_len);
+        if (slot == MAILBOX_NONE) {
+            journal_append_delete(jd.msg_id);
+            rc = MG_ERR_NOSPC;
+        }
+    }
+    if (rc != 0) {
+        st.refused++;
+        error_code(c, 503, "storage_full");
+        return;
+    }
+    pending[n_pending].reply = http_defer(c);
+    pending[n_pending].slot = slot;
+    n_pending++;
+    st.bytes += env_len;
+}
+
+/* --- WebSocket delivery --------------------------------------------------- */
+
+/* Pushes what u's socket has not had yet, oldest first, until the socket's
+ * send buffer is full (the rest goes from a later poll). */
+static void push(struct user *u)
+{
+    uint16_t s, next;
+
+    if (!u->ws)
+        return;
+    for (s = mailbox_first(users_index(u)); s != MAILBOX_NONE; s = next) {
+        struct msg *m = mailbox_at(s);
+        const struct user *from = users_at(m->from);
+        struct textbuf b;
+        int n;
+
+        next = mailbox_next(s);
+        if (m->state != MSG_QUEUED)
+            continue;
+        textbuf_init(&b, out, sizeof(out));
+        textbuf_printf(&b, "{\"from\":\"%s\",\"to\":\"%s\",\"envelope\":", from->id, u->id);
+        n = journal_read(m->h, NULL, out + b.len, sizeof(out) - b.len - 64);
+        if (n < 0) {
+            log_printf("relay: %s unreadable in the journal (%s): dropped", m->msg_id,
+                       mg_strerror(n));
+            drop(s);
+            continue;
+        }
+        b.len += (size_t)m->len;
+        out[b.len] = '\0';
+        textbuf_printf(&b, ",\"msgId\":\"%s\"}", m->msg_id);
+        if (b.overflow || ws_send(u->ws, WS_OP_TEXT, out, b.len) != 0)
+            return;
+        st.deliveries++;
+        if (u->ws_ack) {
+            m->state = MSG_SENT;
+        } else {
+            /* Legacy clients: delivered on send, as the reference does. */
+            if (m->timestamp)
+                delivery_delivered(m->timestamp, now_wall());
+            drop(s);
+        }
+    }
+}
+
+/* From the recipient: {"type":"ack","ids":[msg_id, ...]} deletes what it
+ * got; {"type":"read","ids":[...]} or {"type":"read","timestamps":[...]}
+ * (envelope timestamps: a read receipt may come after the ack) marks them
+ * read for delivery tracking. */
+static void ws_message(struct http_conn *c, int opcode, const uint8_t *data, size_t len)
+{
+    struct user *u = http_conn_user(c);
+    struct json_doc d;
+    int t, ids, k, ack;
+
+    if (!u || opcode != WS_OP_TEXT)
+        return;
+    if (json_parse(&d, (const char *)data, len, tokens, RELAY_TOKENS) != 0 ||
+        json_kind(&d, 0) != JSON_OBJECT)
+        return;
+    t = json_get(&d, 0, "type");
+    ack = t >= 0 && json_str_eq(&d, t, "ack");
+    if (t < 0 || (!ack && !json_str_eq(&d, t, "read")))
+        return;
+    ids = json_get(&d, 0, "timestamps");
+    if (!ack && ids >= 0 && json_kind(&d, ids) == JSON_ARRAY) {
+        for (k = json_first(&d, ids); k >= 0; k = json_next(&d, ids, k)) {
+            int64_t ts;
+            if (json_int(&d, k, &ts) == 0)
+                delivery_read(ts, now_wall());
+        }
+        return;
+    }
+    ids = json_get(&d, 0, "ids");
+    if (ids < 0 || json_kind(&d, ids) != JSON_ARRAY)
+        return;
+    for (k = json_first(&d, ids); k >= 0; k = json_next(&d, ids, k)) {
+        char id[JOURNAL_ID_MAX];
+        uint16_t s;
+        struct msg *m;
+
+        if (json_str(&d, k, id, sizeof(id)) <= 0)
+            continue;
+        s = mailbox_find(id);
+        m = mailbox_at(s);
+        if (!m || m->to != users_index(u))
+            continue;   /* only the recipient acks its own messages */
+        if (m->timestamp)
+            (ack ? delivery_delivered : delivery_read)(m->timestamp, now_wall());
+        if (ack && (m->state == MSG_SENT || m->state == MSG_QUEUED)) {
+            st.acks++;
+            drop(s);
+        }
+    }
+}
+
+static void ws_closed(struct http_conn *c, uint16_t code)
+{
+    struct user *u = http_conn_user(c);
+    uint16_t s;
+
+    (void)code;
+    if (!u || u->ws != c)
+        return;
+    u->ws = NULL;
+    /* Unacked messages go again on the next connection. */
+    for (s = mailbox_first(users_index(u)); s != MAILBOX_NONE; s = mailbox_next(s))
+        if (mailbox_at(s)->state == MSG_SENT)
+            mailbox_at(s)->state = MSG_QUEUED;
+}
+
+static const struct ws_handler relay_ws = { ws_message, ws_closed, 64 * 1024 };
+
+static void ws_connect(struct http_conn *c, const struct http_request *req, const char *body,
+                       size_t len)
+{
+    char id[USER_ID_MAX], ack[4];
+    struct user *u;
+    int n = http_query_param(&req->query, "client_id", id, sizeof(id));
+
+    if (n <= 0) {
+        respond(c, 400, "{\"error\":\"client_id required.\"}");
+        return;
+    }
+    u = users_find(id);
+    if (!u) {
+        respond(c, 401, "{\"error\":\"User not registered.\"}");
+        return;
+    }
+    if (auth_mode() == CONFIG_AUTH_SIGNED && config_current() &&
+        !write_allowed(c, req, id, u->has_key ? u->identity : NULL, body, len))
+        return;
+    if (http_upgrade_websocket(c, req, &relay_ws) != 0)
+        return;
+    if (u->ws) {
+        struct http_conn *old = u->ws;
+        ws_closed(old, 4000);
+        http_conn_set_user(old, NULL);
+        ws_close(old, 4000, "superseded");
+    }
+    n = http_query_param(&req->query, "ack", ack, sizeof(ack));
+    u->ws = c;
+    u->ws_ack = n > 0 && strcmp(ack, "1") == 0;
+    http_conn_set_user(c, u);
+    /* The queue goes from the next poll, after the 101 has left. */
+}
+
+/* --- the loop ---------------------------------------------------------------- */
+
+/* The group commit: one journal commit for every deposit of this pass, then
+ * their answers. A failed commit un-stages them: none was stored. */
+static void commit_pass(void)
+{
+    const struct config *cfg = config_current();
+    int rc = journal_pending() ? journal_commit() : 0;
+    size_t i;
+
+    for (i = 0; i < n_pending; i++) {
+        struct pending *p = &pending[i];
+        struct msg *m;
+        struct user *to;
+        int delivered;
+
+        if (p->slot == MAILBOX_NONE) {
+            char reply[96];
+            int n = snprintf(reply, sizeof(reply), "{\"id\":\"%s\"}", p->id);
+            /* A failed commit leaves the user in RAM: registering is
+             * idempotent, and the client is told to try again. */
+            if (rc != 0)
+                http_respond_deferred(p->reply, 503, "application/json",
+                                      "{\"error\":\"storage_failed\"}", 26);
+            else
+                http_respond_deferred(p->reply, 200, "application/json", reply, (size_t)n);
+            continue;
+        }
+        m = mailbox_at(p->slot);
+        to = users_at(m->to);
+        if (rc != 0) {
+            mailbox_remove(p->slot);
+            http_respond_deferred(p->reply, 503, "application/json",
+                                  "{\"error\":\"storage_failed\"}", 26);
+            continue;
+        }
+        m->state = MSG_QUEUED;
+        st.deposits++;
+        if (m->timestamp)
+            delivery_sent(m->timestamp, m->deposited_at);
+        if (cfg && cfg->forwarding && cfg->bot_name[0] && strcmp(to->id, cfg->bot_name) == 0)
+            forward_enqueue(m->msg_id, m->h);
+        push(to);
+        /* Sent now: waiting for its ack, or (legacy) already dropped. */
+        delivered = m->state != MSG_QUEUED;
+        if (delivered)
+            http_respond_deferred(p->reply, 200, "application/json",
+                                  "{\"ok\":true,\"queued\":true,\"delivered\":true}", 42);
+        else
+            http_respond_deferred(p->reply, 200, "application/json",
+                                  "{\"ok\":true,\"queued\":true,\"delivered\":false}", 43);
+    }
+    if (rc != 0 && n_pending)
+        log_printf("relay: journal commit failed (%s): %zu deposits refused", mg_strerror(rc),
+                   n_pending);
+    n_pending = 0;
+}
+
+static void expire(int64_t now)
+{
+    static uint16_t cursor;
+    int i;
+
+    /* A bounded slice of the table per pass. */
+    for (i = 0; i < 64; i++, cursor = (uint16_t)((cursor + 1) % BOARD_RELAY_MESSAGES)) {
+        struct msg *m = mailbox_at(cursor);
+        if (m->state == MSG_QUEUED && m->expires_at <= now) {
+            st.expired++;
+            drop(cursor);
+        }
+    }
+}
+
+static void relay_poll(uint64_t now)
+{
+    size_t i;
+
+    commit_pass();
+    forward_poll(now);
+    expire(now_wall());
+    for (i = 0; i < users_count(); i++)
+        push(users_at((uint16_t)i));
+    /* Deletes of acks and deliveries: durable within this pass too. */
+    if (journal_ok && journal_pending() && journal_commit() != 0)
+        log_printf("relay: journal commit of deletes failed");
+    if (now - st.last_tick_ms >= 1000) {
+        double secs = (double)(now - st.last_tick_ms) / 1000.0;
+        st.deposits_per_s = (double)(st.deposits - st.last_deposits) / secs;
+        st.deliveries_per_s = (double)(st.deliveries - st.last_deliveries) / secs;
+        st.last_deposits = st.deposits;
+        st.last_deliveries = st.deliveries;
+        st.last_tick_ms = now;
+    }
+}
+
+static uint64_t relay_next_deadline(uint64_t now)
+{
+    return n_pending ? now : now + 1000;
+}
+
+/* --- console -------------------------------------------------------------------- */
+
+static void relay_cmd(int argc, char **argv)
+{
+    struct journal_stats js;
+    unsigned h[4];
+    unsigned long bytes;
+    int64_t oldest;
+
+    (void)argc;
+    (void)argv;
+    histogram(h, &bytes, &oldest);
+    journal_get_stats(&js);
+    console_printf("users      %zu (%zu with bundles), %zu connected\n", users_count(),
+                   users_bundles(), ws_connections());
+    console_printf("messages   %zu queued, %lu bytes, oldest %lld s\n", mailbox_count(), bytes,
+                   (long long)(oldest ? (now_wall() - oldest) / 1000 : 0));
+    console_printf("depths     0: %u  1-5: %u  6-20: %u  21+: %u\n", h[0], h[1], h[2], h[3]);
+    console_printf("totals     %lu deposits, %lu deliveries, %lu acks, %lu expired, %lu refused\n",
+                   st.deposits, st.deliveries, st.acks, st.expired, st.refused);
+    console_printf("rates      %.1f deposits/s, %.1f deliveries/s\n", st.deposits_per_s,
+                   st.deliveries_per_s);
+    console_printf("journal    %s, %u of %u bytes used, %u/%u segments free, %lu compactions, "
+                   "%lu commits\n", journal_ok ? "ok" : "NOT MOUNTED", js.bytes_used,
+                   js.bytes_total, js.segments_free, js.segments, js.compactions, js.commits);
+}
+
+static void mailbox_cmd(int argc, char **argv)
+{
+    struct user *u;
+    uint16_t s;
+    int n = 0;
+
+    if (argc != 2) {
+        console_printf("usage: mailbox <id>\n");
+        return;
+    }
+    u = users_find(argv[1]);
+    if (!u) {
+        console_printf("mailbox: no user %s\n", argv[1]);
+        return;
+    }
+    console_printf("%s: %u queued, key %s, bundle %s, socket %s\n", u->id, u->queued,
+                   u->has_key ? "bound" : "none", u->bundle.present ? "yes" : "no",
+                   u->ws ? (u->ws_ack ? "connected (acks)" : "connected") : "none");
+    for (s = mailbox_first(users_index(u)); s != MAILBOX_NONE && n < 20; s = mailbox_next(s), n++) {
+        const struct msg *m = mailbox_at(s);
+        console_printf("  %s from %s, %u B, %s, expires in %lld s\n", m->msg_id,
+                       users_at(m->from)->id, m->len,
+                       m->state == MSG_SENT ? "sent, unacked" : "queued",
+                       (long long)((m->expires_at - now_wall()) / 1000));
+    }
+    if (s != MAILBOX_NONE)
+        console_printf("  ...\n");
+}
+
+static const struct console_cmd commands[] = {
+    { "relay", "", "users, queued messages, rates and the journal", relay_cmd },
+    { "mailbox", "<id>", "one user's queue", mailbox_cmd },
+};
+
+/* --- init ---------------------------------------------------------------------- */
+
 static const struct http_route routes[] = {
     { HTTP_GET, "/health", health },
     { HTTP_GET, "/diagnostics", diagnostics },
+    { HTTP_POST, "/diagnostics/metrics", post_metrics },
     { HTTP_GET, "/diagnostics/live", diagnostics_live },
+    { HTTP_POST, "/v1/register", do_register },
+    { HTTP_POST, "/v1/prekeys", post_prekeys },
+    { HTTP_GET, "/v1/prekeys/*", get_prekeys },
+    { HTTP_POST, "/v1/messages", post_message },
+    { HTTP_GET, "/ws", ws_connect },
 };
 
 static struct http_listener listener = {
@@ -98,8 +1050,32 @@ static struct http_listener listener = {
 
 static int relay_init(void)
 {
+    const struct hal_flash_part *part = hal_flash_part("mailbox");
+    int rc;
+
     started_ms = hal_clock_ms();
+    st.last_tick_ms = started_ms;
+    users_reset();
+    mailbox_reset();
+    auth_reset();
+    policy_reset();
+    forward_reset();
+    rc = part ? journal_mount(part, &journal_cb) : MG_ERR_IO;
+    journal_ok = rc == 0;
+    if (journal_ok)
+        log_printf("relay: journal mounted, %zu messages for %zu users", mailbox_count(),
+                   users_count());
+    else
+        log_printf("relay: mailbox journal unavailable (%s): deposits answer 503",
+                   mg_strerror(rc));
     return http_listen(&listener);
 }
 
-const struct service relay_service = { .name = "relay", .init = relay_init };
+const struct service relay_service = {
+    .name = "relay",
+    .init = relay_init,
+    .poll = relay_poll,
+    .next_deadline = relay_next_deadline,
+    .commands = commands,
+    .n_commands = sizeof(commands) / sizeof(commands[0]),
+};

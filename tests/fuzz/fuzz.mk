@@ -28,7 +28,7 @@ FUZZ_SMOKE_RUNS_json     ?= 50000
 FUZZ_CC         ?= clang
 
 FUZZ_DIR     := build/fuzz
-FUZZ_TARGETS := http_parse ws recstore json config
+FUZZ_TARGETS := http_parse ws recstore json config relay_body
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 # -fno-sanitize-recover: UBSan otherwise prints and carries on, and libFuzzer
@@ -44,6 +44,8 @@ FUZZ_SRCS_ws         := tests/fuzz/fuzz_ws.c firmware/net/ws.c
 FUZZ_SRCS_recstore   := tests/fuzz/fuzz_recstore.c firmware/store/recstore.c \
                         hal/linux/flash_file.c hal/crc32.c hal/mg_err.c
 FUZZ_SRCS_json       := tests/fuzz/fuzz_json.c firmware/json/json.c hal/hex.c hal/mg_err.c
+FUZZ_SRCS_relay_body := tests/fuzz/fuzz_relay_body.c firmware/relay/envelope.c firmware/relay/users.c \
+                        firmware/json/json.c firmware/diag/textbuf.c hal/hex.c hal/mg_err.c hal/pool.c
 FUZZ_SRCS_config     := tests/fuzz/fuzz_config.c firmware/confsync/config.c firmware/json/json.c \
                         crypto/crypto.c hal/hex.c hal/mg_err.c hal/pool.c hal/linux/entropy.c
 
@@ -69,6 +71,8 @@ FUZZ_HOST_DEPS := build/host/deps
 $(FUZZ_DIR)/fuzz_json: $(call fuzz_objs,json) $(FUZZ_HOST_DEPS)/libjsmn.a
 $(FUZZ_DIR)/fuzz_config: $(call fuzz_objs,config) $(FUZZ_HOST_DEPS)/libmbedcrypto.a \
                          $(FUZZ_HOST_DEPS)/libjsmn.a
+$(FUZZ_DIR)/fuzz_relay_body: $(call fuzz_objs,relay_body) $(FUZZ_HOST_DEPS)/libmbedcrypto.a \
+                             $(FUZZ_HOST_DEPS)/libjsmn.a
 $(FUZZ_HOST_DEPS)/libjsmn.a $(FUZZ_HOST_DEPS)/libmbedcrypto.a: $(FUZZ_HOST_DEPS)/.built
 
 $(FUZZ_BINS):
@@ -84,11 +88,11 @@ $(call fuzz_objs,ws): FUZZ_CFLAGS += -Icrypto -Ibuild/src/mbedtls/include \
                                      -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"'
 $(call fuzz_objs,ws): $(FUZZ_DIR)/.src
 
-$(call fuzz_objs,json) $(call fuzz_objs,config): FUZZ_CFLAGS += -Ibuild/src/jsmn -DJSMN_HEADER \
-    -DJSMN_STRICT -DJSMN_PARENT_LINKS
-$(call fuzz_objs,config): FUZZ_CFLAGS += -Iboard/host -Icrypto -Ibuild/src/mbedtls/include \
-    -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"' -D_DEFAULT_SOURCE
-$(call fuzz_objs,json) $(call fuzz_objs,config): $(FUZZ_HOST_DEPS)/.built
+FUZZ_JSON_USERS := $(call fuzz_objs,json) $(call fuzz_objs,config) $(call fuzz_objs,relay_body)
+$(FUZZ_JSON_USERS): FUZZ_CFLAGS += -Ibuild/src/jsmn -DJSMN_HEADER -DJSMN_STRICT -DJSMN_PARENT_LINKS
+$(call fuzz_objs,config) $(call fuzz_objs,relay_body): FUZZ_CFLAGS += -Iboard/host -Icrypto \
+    -Ibuild/src/mbedtls/include -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"' -D_DEFAULT_SOURCE
+$(FUZZ_JSON_USERS): $(FUZZ_HOST_DEPS)/.built
 
 # The store on the flash file backend: the host board's geometry, and POSIX
 # (pread, fdatasync, mkstemp) as the firmware build has it.

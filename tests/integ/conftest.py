@@ -143,6 +143,18 @@ class Gateway:
         return parse_response(self.raw(head.encode() + b"\r\n" + body, port))
 
 
+def hmac_headers(secret, body, nonce=None, ts=None):
+    """The controller's signature headers (PROTOCOLS.md 2), made with
+    Python's hmac module: a signer independent of the firmware's."""
+    import hashlib
+    import hmac
+    import uuid
+    nonce = nonce or str(uuid.uuid4())
+    ts = str(int(time.time() * 1000) if ts is None else ts)
+    sig = hmac.new(secret.encode(), nonce.encode() + ts.encode() + body, hashlib.sha256).hexdigest()
+    return {"X-Nonce": nonce, "X-Timestamp": ts, "X-HMAC-SHA256": sig}
+
+
 def read_response(s, timeout=10):
     s.settimeout(timeout)
     chunks = []

@@ -2,17 +2,15 @@
 HMAC gate on port 8444, pushes signed by an independent signer (Python's hmac
 module) and by meshctl, key rotation, and the console's view."""
 import hashlib
-import hmac
 import json
 import os
 import re
 import subprocess
 import time
-import uuid
 
 import pytest
 
-from conftest import ROOT, Gateway
+from conftest import ROOT, Gateway, hmac_headers
 
 SECRET = "integ-bootstrap-secret"
 PORT = 8444
@@ -22,11 +20,7 @@ def now_ms():
     return int(time.time() * 1000)
 
 
-def signed(secret, body, nonce=None, ts=None):
-    nonce = nonce or str(uuid.uuid4())
-    ts = str(now_ms() if ts is None else ts)
-    sig = hmac.new(secret.encode(), nonce.encode() + ts.encode() + body, hashlib.sha256).hexdigest()
-    return {"X-Nonce": nonce, "X-Timestamp": ts, "X-HMAC-SHA256": sig}
+signed = hmac_headers
 
 
 def config_body(**extra):

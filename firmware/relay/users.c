@@ -1,0 +1,207 @@
+#include "users.h"
+
+#include <string.h>
+
+#include "diag/textbuf.h"
+#include "mbedtls/base64.h"
+#include "mg_err.h"
+#include "pool.h"
+
+static struct user users[BOARD_RELAY_USERS];
+POOL_DEFINE(relay_users, users);
+static size_t n_users;
+
+struct user *users_find(const char *id)
+{
+    size_t i;
+
+    for (i = 0; i < n_users; i++)
+        if (strcmp(users[i].id, id) == 0)
+            return &users[i];
+    return NULL;
+}
+
+struct user *users_add(const char *id)
+{
+    struct user *u;
+    size_t n = strlen(id);
+
+    if (n == 0 || n >= USER_ID_MAX || pool_take(&relay_users_pool) != 0)
+        return NULL;
+    u = &users[n_users++];
+    memset(u, 0, sizeof(*u));
+    memcpy(u->id, id, n);
+    u->head = u->tail = USER_NO_MSG;
+    return u;
+}
+
+struct user *users_at(uint16_t index)
+{
+    return index < n_users ? &users[index] : NULL;
+}
+
+uint16_t users_index(const struct user *u)
+{
+    return (uint16_t)(u - users);
+}
+
+size_t users_count(void)
+{
+    return n_users;
+}
+
+size_t users_bundles(void)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < n_users; i++)
+        n += users[i].bundle.present != 0;
+    return n;
+}
+
+void users_reset(void)
+{
+    memset(users, 0, sizeof(users));
+    n_users = 0;
+    relay_users_pool.used = relay_users_pool.high_water = 0;
+    relay_users_pool.refused = 0;
+}
+
+int users_b64_decode(const char *s, size_t len, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+
+    /* mbedTLS takes whitespace and missing padding; the wire does not. */
+    if (len == 0 || len % 4 != 0 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                               "0123456789+/=") < len)
+        return -1;
+    if (mbedtls_base64_decode(out, cap, &n, (const unsigned char *)s, len) != 0)
+        return -1;
+    return (int)n;
+}
+
+/* A base64 string member decoding to exactly want bytes, kept as its text. */
+static int b64_field(const struct json_doc *d, int obj, const char *key, size_t want,
+                     char *text, size_t text_cap, int required)
+{
+    static uint8_t raw[1600];
+    int i = json_get(d, obj, key), n;
+
+    if (i < 0)
+        return required ? MG_ERR_INVAL : MG_ERR_NOENT;
+    n = json_str(d, i, text, text_cap);
+    if (n <= 0 || users_b64_decode(text, (size_t)n, raw, sizeof(raw)) != (int)want)
+        return MG_ERR_INVAL;
+    return 0;
+}
+
+static int uint_field(const struct json_doc *d, int obj, const char *key, int64_t max,
+                      int64_t *out)
+{
+    int i = json_get(d, obj, key);
+
+    if (i < 0 || json_kind(d, i) != JSON_NUMBER || json_int(d, i, out) != 0 || *out < 0 ||
+        *out > max)
+        return MG_ERR_INVAL;
+    return 0;
+}
+
+static int prekey_field(const struct json_doc *d, int obj, struct user_prekey *out)
+{
+    int64_t id;
+
+    if (json_kind(d, obj) != JSON_OBJECT || uint_field(d, obj, "keyId", UINT32_MAX, &id) != 0 ||
+        b64_field(d, obj, "publicKey", 33, out->pub, sizeof(out->pub), 1) != 0)
+        return MG_ERR_INVAL;
+    out->id = (uint32_t)id;
+    return 0;
+}
+
+int users_parse_bundle(const struct json_doc *d, int obj, struct user_bundle *b,
+                       const char **why)
+{
+    int64_t v;
+    int i, k;
+
+    memset(b, 0, sizeof(*b));
+    *why = "bundle: must be an object";
+    if (json_kind(d, obj) != JSON_OBJECT)
+        return MG_ERR_INVAL;
+    *why = "bundle.identityKey: 33 bytes of base64";
+    if (b64_field(d, obj, "identityKey", 33, b->identity, sizeof(b->identity), 1) != 0)
+        return MG_ERR_INVAL;
+    *why = "bundle.deviceId: a non-negative integer";
+    if (uint_field(d, obj, "deviceId", INT32_MAX, &b->device_id) != 0)
+        return MG_ERR_INVAL;
+    *why = "bundle.registrationId: a non-negative integer";
+    if (uint_field(d, obj, "registrationId", INT32_MAX, &b->registration_id) != 0)
+        return MG_ERR_INVAL;
+    *why = "bundle.signedPreKey: {keyId, publicKey (33 bytes), signature (64 bytes)}";
+    i = json_get(d, obj, "signedPreKey");
+    if (i < 0 || json_kind(d, i) != JSON_OBJECT ||
+        uint_field(d, i, "keyId", UINT32_MAX, &v) != 0 ||
+        b64_field(d, i, "publicKey", 33, b->spk_pub, sizeof(b->spk_pub), 1) != 0 ||
+        b64_field(d, i, "signature", 64, b->spk_sig, sizeof(b->spk_sig), 1) != 0)
+        return MG_ERR_INVAL;
+    b->spk_id = (uint32_t)v;
+    *why = "bundle.preKey: {keyId, publicKey (33 bytes)}";
+    i = json_get(d, obj, "preKey");
+    if (i >= 0 && json_kind(d, i) != JSON_NULL) {
+        if (prekey_field(d, i, &b->prekey) != 0)
+            return MG_ERR_INVAL;
+        b->has_prekey = 1;
+    }
+    *why = "bundle.preKeys: an array of {keyId, publicKey}, at most " "the board's limit";
+    i = json_get(d, obj, "preKeys");
+    if (i >= 0 && json_kind(d, i) != JSON_NULL) {
+        if (json_kind(d, i) != JSON_ARRAY || (size_t)json_size(d, i) > BOARD_RELAY_ONETIME)
+            return MG_ERR_INVAL;
+        for (k = json_first(d, i); k >= 0; k = json_next(d, i, k))
+            if (prekey_field(d, k, &b->onetime[b->n_onetime++]) != 0)
+                return MG_ERR_INVAL;
+    }
+    *why = "bundle.kyberPreKey: {keyId, publicKey (1569 bytes), signature (64 bytes)}";
+    i = json_get(d, obj, "kyberPreKey");
+    if (i >= 0 && json_kind(d, i) != JSON_NULL) {
+        if (json_kind(d, i) != JSON_OBJECT || uint_field(d, i, "keyId", UINT32_MAX, &v) != 0 ||
+            b64_field(d, i, "publicKey", 1569, b->kyber_pub, sizeof(b->kyber_pub), 1) != 0 ||
+            b64_field(d, i, "signature", 64, b->kyber_sig, sizeof(b->kyber_sig), 1) != 0)
+            return MG_ERR_INVAL;
+        b->kyber_id = (uint32_t)v;
+        b->has_kyber = 1;
+    }
+    *why = NULL;
+    b->present = 1;
+    return 0;
+}
+
+int users_serve_bundle(struct user *u, char *out, size_t cap)
+{
+    struct user_bundle *b = &u->bundle;
+    struct user_prekey pk;
+    int has_pk = b->has_prekey;
+    struct textbuf t;
+
+    pk = b->prekey;
+    if (b->n_onetime > 0) {
+        /* Signal-Server semantics: each one-time prekey goes to one asker. */
+        pk = b->onetime[0];
+        has_pk = 1;
+        memmove(&b->onetime[0], &b->onetime[1], (b->n_onetime - 1) * sizeof(b->onetime[0]));
+        b->n_onetime--;
+    }
+    textbuf_init(&t, out, cap);
+    /* ids are checked JSON-safe at registration (printable, no quote or
+     * backslash). */
+    textbuf_printf(&t, "{\"id\":\"%s\",\"deviceId\":%lld,\"registrationId\":%lld,"
+                   "\"identityKey\":\"%s\",\"signedPreKey\":{\"keyId\":%u,\"publicKey\":\"%s\","
+                   "\"signature\":\"%s\"}", u->id, (long long)b->device_id,
+                   (long long)b->registration_id, b->identity, b->spk_id, b->spk_pub, b->spk_sig);
+    if (has_pk)
+        textbuf_printf(&t, ",\"preKey\":{\"keyId\":%u,\"publicKey\":\"%s\"}", pk.id, pk.pub);
+    if (b->has_kyber)
+        textbuf_printf(&t, ",\"kyberPreKey\":{\"keyId\":%u,\"publicKey\":\"%s\",\"signature\":\"%s\"}",
+                       b->kyber_id, b->kyber_pub, b->kyber_sig);
+    textbuf_printf(&t, "}");
+    return t.overflow ? MG_ERR_TOOBIG : (int)t.len;
+}
