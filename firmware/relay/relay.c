@@ -317,26 +317,101 @@ static void diagnostics_live(struct http_conn *c, const struct http_request *req
 
 /* --- journal: persistence of messages ----------------------------------- */
 
-/* Registrations are journaled too, as deposit records of their own:
- * msg_id "reg:" + 32 hex of SHA-256(id), from = the id, to = the base64
- * identity key ("" in open mode), never expiring. The newest one wins. */
-#define REG_PREFIX "reg:"
-
-static void reg_msg_id(const char *id, char out[JOURNAL_ID_MAX])
+/* Users are journaled too, as deposit records of their own whose msg_id
+ * names the user and the record's version:
+ *     "r:<tag>:<seq>"  registration: from = the id, to = the base64 identity
+ *                      key ("" in open mode)
+ *     "b:<tag>:<seq>"  bundle: from = the id, the envelope is the bundle in
+ *                      the form users_store_bundle() writes
+ * tag is 16 hex digits of SHA-256(id), seq counts the user's records of
+ * that kind. They never expire; only a user's newest record of a kind is
+ * live, so a compaction never carries an old version past a newer one. */
+static void user_record_id(char kind, const struct user *u, uint32_t seq,
+                           char out[JOURNAL_ID_MAX])
 {
     uint8_t digest[MG_SHA256_LEN];
+    char tag[17];
 
-    mg_sha256(id, strlen(id), digest);
-    memcpy(out, REG_PREFIX, 4);
-    hex_encode(digest, 16, out + 4);
+    mg_sha256(u->id, strlen(u->id), digest);
+    hex_encode(digest, 8, tag);
+    snprintf(out, JOURNAL_ID_MAX, "%c:%s:%08x", kind, tag, seq);
 }
 
-static int is_registration(const char *msg_id)
+/* The kind ('r', 'b') and seq of a user record; 0 for a message. */
+static char user_record(const char *msg_id, uint32_t *seq)
 {
-    return strncmp(msg_id, REG_PREFIX, 4) == 0;
+    unsigned long v = 0;
+    size_t i;
+
+    if ((msg_id[0] != 'r' && msg_id[0] != 'b') || msg_id[1] != ':' || strlen(msg_id) != 27 ||
+        msg_id[18] != ':')
+        return 0;
+    for (i = 19; i < 27; i++) {
+        int d = hex_digit(msg_id[i]);
+        if (d < 0)
+            return 0;
+        v = v * 16 + (unsigned long)d;
+    }
+    *seq = (uint32_t)v;
+    return msg_id[0];
 }
 
-static void replay_registration(const struct journal_deposit *d)
+/* The user a record names, or NULL. */
+static struct user *record_user(const char *msg_id)
+{
+    char id[JOURNAL_ID_MAX];
+    uint32_t seq;
+    size_t i;
+
+    for (i = 0; i < users_count(); i++) {
+        struct user *u = users_at((uint16_t)i);
+        user_record_id(msg_id[0], u, 0, id);
+        if (memcmp(id, msg_id, 18) == 0 && user_record(msg_id, &seq))
+            return u;
+    }
+    return NULL;
+}
+
+static int journal_user(char kind, struct user *u, int64_t now, const char *body, size_t len)
+{
+    struct journal_deposit jd;
+    journal_handle h;
+    uint32_t *seq = kind == 'r' ? &u->reg_seq : &u->bundle_seq;
+    size_t n;
+    int rc;
+
+    memset(&jd, 0, sizeof(jd));
+    user_record_id(kind, u, *seq + 1, jd.msg_id);
+    memcpy(jd.from, u->id, sizeof(jd.from));
+    if (kind == 'r' && u->has_key)
+        mbedtls_base64_encode((unsigned char *)jd.to, sizeof(jd.to), &n, u->identity, 33);
+    jd.deposited_at = now;
+    jd.expires_at = INT64_MAX;
+    jd.envelope_len = (uint32_t)len;
+    rc = journal_append_deposit(&jd, body, &h);
+    if (rc == 0) {
+        (*seq)++;
+        if (kind == 'b')
+            u->bundle_h = h;
+    }
+    return rc;
+}
+
+static int journal_registration(struct user *u, int64_t now)
+{
+    return journal_user('r', u, now, "{}", 2);
+}
+
+static int journal_bundle(struct user *u, int64_t now)
+{
+    static char text[USER_B64_KYBER + 2048];
+    int n = users_store_bundle(u, text, sizeof(text));
+
+    return n < 0 ? n : journal_user('b', u, now, text, (size_t)n);
+}
+
+static void replay_user(const struct journal_deposit *d, journal_handle h, char kind,
+                        uint32_t seq)
 {
     struct user *u = users_find(d->from);
     uint8_t key[34];
@@ -345,37 +420,58 @@ static void replay_registration(const struct journal_deposit *d)
         u = users_add(d->from);
     if (!u)
         return;
+    if (kind == 'b') {
+        /* Read once the mount is over (the journal is busy replaying). */
+        u->bundle_h = h;
+        u->bundle_seq = seq;
+        return;
+    }
+    u->reg_seq = seq;
     if (d->to[0] && users_b64_decode(d->to, strlen(d->to), key, sizeof(key)) == 33) {
         memcpy(u->identity, key, 33);
         u->has_key = 1;
     }
 }
 
-static int journal_registration(const struct user *u, int64_t now)
+/* After the mount: every user's newest bundle, from its record. */
+static void load_bundles(void)
 {
-    struct journal_deposit jd;
-    journal_handle h;
-    size_t n;
+    static char text[USER_B64_KYBER + 2048];
+    static jsmntok_t tok[RELAY_TOKENS];
+    struct json_doc d;
+    const char *why;
+    size_t i;
 
-    memset(&jd, 0, sizeof(jd));
-    reg_msg_id(u->id, jd.msg_id);
-    memcpy(jd.from, u->id, sizeof(jd.from));
-    if (u->has_key)
-        mbedtls_base64_encode((unsigned char *)jd.to, sizeof(jd.to), &n, u->identity, 33);
-    jd.deposited_at = now;
-    jd.expires_at = INT64_MAX;
-    jd.envelope_len = 2;
-    return journal_append_deposit(&jd, "{}", &h);
+    for (i = 0; i < users_count(); i++) {
+        struct user *u = users_at((uint16_t)i);
+        struct journal_deposit jd;
+        int rc;
+
+        if (!u->bundle_h)
+            continue;
+        rc = journal_read(u->bundle_h, &jd, text, sizeof(text) - 1);
+        if (rc == 0) {
+            text[jd.envelope_len] = '\0';
+            rc = json_parse(&d, text, jd.envelope_len, tok, RELAY_TOKENS) == 0
+                     ? users_parse_bundle(&d, 0, &u->bundle, &why)
+                     : MG_ERR_CORRUPT;
+        }
+        if (rc != 0)
+            log_printf("relay: the bundle of %s is unreadable (%s): it must be published again",
+                       u->id, mg_strerror(rc));
+    }
 }
 
 static void on_replay_deposit(void *ctx, const struct journal_deposit *d, journal_handle h)
 {
     struct user *from, *to;
+    uint32_t seq;
     uint16_t slot;
+    char kind = user_record(d->msg_id, &seq);
 
     (void)ctx;
-    if (is_registration(d->msg_id)) {
-        replay_registration(d);
+    if (kind) {
+        replay_user(d, h, kind, seq);
         return;
     }
     slot = mailbox_find(d->msg_id);
@@ -411,19 +507,33 @@ static void on_replay_delete(void *ctx, const char *msg_id)
 static int is_live(void *ctx, const char *msg_id)
 {
     const struct msg *m;
+    const struct user *u;
+    uint32_t seq;
+    char kind = user_record(msg_id, &seq);
 
     (void)ctx;
-    if (is_registration(msg_id))
-        return 1;   /* users are never deleted */
+    if (kind) {   /* users are never deleted: their newest records live */
+        u = record_user(msg_id);
+        return u && seq == (kind == 'r' ? u->reg_seq : u->bundle_seq);
+    }
     m = mailbox_at(mailbox_find(msg_id));
     return m && m->state != MSG_FREE && m->expires_at > now_wall();
 }
 
 static void moved(void *ctx, const char *msg_id, journal_handle h)
 {
-    struct msg *m = mailbox_at(mailbox_find(msg_id));
+    struct msg *m;
+    struct user *u;
+    uint32_t seq;
 
     (void)ctx;
+    if (user_record(msg_id, &seq) == 'b') {
+        u = record_user(msg_id);
+        if (u)
+            u->bundle_h = h;
+        return;
+    }
+    m = mailbox_at(mailbox_find(msg_id));
     if (m)
         m->h = h;
 }
@@ -541,8 +651,20 @@ static void post_prekeys(struct http_conn *c, const struct http_request *req, co
             return;
         }
     }
+    if (!journal_ok || n_pending == sizeof(pending) / sizeof(pending[0])) {
+        error_code(c, 503, journal_ok ? "busy" : "storage_unavailable");
+        return;
+    }
     u->bundle = b;
-    respond(c, 200, "{\"ok\":true}");
+    if (journal_bundle(u, now_wall()) != 0) {
+        error_code(c, 503, "storage_full");
+        return;
+    }
+    /* Answered once durable, with the pass's deposits. */
+    pending[n_pending].reply = http_defer(c);
+    pending[n_pending].slot = MAILBOX_NONE;
+    pending[n_pending].id[0] = '\0';
+    n_pending++;
 }
 
 static void get_prekeys(struct http_conn *c, const struct http_request *req, const char *body,
@@ -553,7 +675,7 @@ static void get_prekeys(struct http_conn *c, const struct http_request *req, con
     struct user *u;
     struct textbuf b;
     size_t n = req->path.len - strlen("/v1/prekeys/");
-    int blen;
+    int blen, consumed;
 
     (void)body;
     (void)len;
@@ -568,9 +690,16 @@ static void get_prekeys(struct http_conn *c, const struct http_request *req, con
         respond(c, 404, "{\"error\":\"Prekeys not found.\"}");
         return;
     }
+    consumed = u->bundle.n_onetime > 0;
     blen = users_serve_bundle(u, bundle, sizeof(bundle));
     if (blen < 0) {
         error_code(c, 500, "bundle_too_large");
+        return;
+    }
+    /* A one-time prekey handed out must stay handed out across a power
+     * cut: the smaller bundle is durable before the answer. */
+    if (consumed && (!journal_ok || journal_bundle(u, now_wall()) != 0 || journal_commit() != 0)) {
+        error_code(c, 503, "storage_full");
         return;
     }
     textbuf_init(&b, out, sizeof(out));
@@ -886,7 +1015,9 @@ static void commit_pass(void)
 
         if (p->slot == MAILBOX_NONE) {
             char reply[96];
-            int n = snprintf(reply, sizeof(reply), "{\"id\":\"%s\"}", p->id);
+            /* A registration answers its id, a bundle {"ok":true}. */
+            int n = p->id[0] ? snprintf(reply, sizeof(reply), "{\"id\":\"%s\"}", p->id)
+                             : snprintf(reply, sizeof(reply), "{\"ok\":true}");
             /* A failed commit leaves the user in RAM: registering is
              * idempotent, and the client is told to try again. */
             if (rc != 0)
@@ -1062,6 +1193,8 @@ static int relay_init(void)
     forward_reset();
     rc = part ? journal_mount(part, &journal_cb) : MG_ERR_IO;
     journal_ok = rc == 0;
+    if (journal_ok)
+        load_bundles();
     if (journal_ok)
         log_printf("relay: journal mounted, %zu messages for %zu users", mailbox_count(),
                    users_count());

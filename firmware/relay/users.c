@@ -175,21 +175,15 @@ int users_parse_bundle(const struct json_doc *d, int obj, struct user_bundle *b,
     return 0;
 }
 
-int users_serve_bundle(struct user *u, char *out, size_t cap)
+/* The bundle's fields with pk as "preKey" (if any); the one-time keys as
+ * "preKeys" when all is set (the stored form), none when serving. */
+static int write_bundle(const struct user *u, const struct user_prekey *pk, int all, char *out,
+                        size_t cap)
 {
-    struct user_bundle *b = &u->bundle;
-    struct user_prekey pk;
-    int has_pk = b->has_prekey;
+    const struct user_bundle *b = &u->bundle;
     struct textbuf t;
+    size_t i;
 
-    pk = b->prekey;
-    if (b->n_onetime > 0) {
-        /* Signal-Server semantics: each one-time prekey goes to one asker. */
-        pk = b->onetime[0];
-        has_pk = 1;
-        memmove(&b->onetime[0], &b->onetime[1], (b->n_onetime - 1) * sizeof(b->onetime[0]));
-        b->n_onetime--;
-    }
     textbuf_init(&t, out, cap);
     /* ids are checked JSON-safe at registration (printable, no quote or
      * backslash). */
@@ -197,11 +191,42 @@ int users_serve_bundle(struct user *u, char *out, size_t cap)
                    "\"identityKey\":\"%s\",\"signedPreKey\":{\"keyId\":%u,\"publicKey\":\"%s\","
                    "\"signature\":\"%s\"}", u->id, (long long)b->device_id,
                    (long long)b->registration_id, b->identity, b->spk_id, b->spk_pub, b->spk_sig);
-    if (has_pk)
-        textbuf_printf(&t, ",\"preKey\":{\"keyId\":%u,\"publicKey\":\"%s\"}", pk.id, pk.pub);
+    if (pk)
+        textbuf_printf(&t, ",\"preKey\":{\"keyId\":%u,\"publicKey\":\"%s\"}", pk->id, pk->pub);
+    if (all && b->n_onetime) {
+        textbuf_printf(&t, ",\"preKeys\":[");
+        for (i = 0; i < b->n_onetime; i++)
+            textbuf_printf(&t, "%s{\"keyId\":%u,\"publicKey\":\"%s\"}", i ? "," : "",
+                           b->onetime[i].id, b->onetime[i].pub);
+        textbuf_printf(&t, "]");
+    }
     if (b->has_kyber)
         textbuf_printf(&t, ",\"kyberPreKey\":{\"keyId\":%u,\"publicKey\":\"%s\",\"signature\":\"%s\"}",
                        b->kyber_id, b->kyber_pub, b->kyber_sig);
     textbuf_printf(&t, "}");
     return t.overflow ? MG_ERR_TOOBIG : (int)t.len;
+}
+
+int users_serve_bundle(struct user *u, char *out, size_t cap)
+{
+    struct user_bundle *b = &u->bundle;
+    struct user_prekey pk = b->prekey;
+    int has_pk = b->has_prekey, n;
+
+    if (b->n_onetime > 0) {
+        pk = b->onetime[0];
+        has_pk = 1;
+    }
+    n = write_bundle(u, has_pk ? &pk : NULL, 0, out, cap);
+    if (n > 0 && b->n_onetime > 0) {
+        /* Signal-Server semantics: each one-time prekey goes to one asker. */
+        memmove(&b->onetime[0], &b->onetime[1], (b->n_onetime - 1) * sizeof(b->onetime[0]));
+        b->n_onetime--;
+    }
+    return n;
+}
+
+int users_store_bundle(const struct user *u, char *out, size_t cap)
+{
+    return write_bundle(u, u->bundle.has_prekey ? &u->bundle.prekey : NULL, 1, out, cap);
 }

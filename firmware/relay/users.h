@@ -11,6 +11,7 @@
 
 #include "board.h"
 #include "json/json.h"
+#include "relay/journal.h"
 
 struct http_conn;
 
@@ -48,6 +49,9 @@ struct user {
     /* Its mailbox: a queue of message slots, oldest first (mailbox.c). */
     uint16_t head, tail;
     uint32_t queued;
+    /* Its records in the journal (relay.c): versions and the bundle's. */
+    uint32_t reg_seq, bundle_seq;
+    journal_handle bundle_h;              /* 0: none */
     /* Its WebSocket, when connected. */
     struct http_conn *ws;
     int ws_ack;                           /* connected with &ack=1 */
@@ -72,6 +76,11 @@ int users_parse_bundle(const struct json_doc *d, int obj, struct user_bundle *ou
  * next one-time prekey as "preKey" if there is one (and consumes it). The
  * length, or MG_ERR_TOOBIG. */
 int users_serve_bundle(struct user *u, char *out, size_t cap);
+
+/* Writes the whole bundle, one-time prekeys as "preKeys", in the form
+ * users_parse_bundle() reads back (the journal keeps it so). The length, or
+ * MG_ERR_TOOBIG. */
+int users_store_bundle(const struct user *u, char *out, size_t cap);
 
 /* Decodes standard base64 (padded) into out: the byte count, or -1. */
 int users_b64_decode(const char *s, size_t len, uint8_t *out, size_t cap);

@@ -490,3 +490,131 @@ def test_validation_limits_of_the_config_apply_to_envelopes(configured):
         run(receive(b, 1))
     finally:
         push_config(configured)
+
+
+def test_a_bundle_for_an_unregistered_id_is_404(configured):
+    a = Client(configured)
+    st, _, doc = a.post("/v1/prekeys", {"id": a.id, "bundle": a.bundle()})
+    assert st == 404 and doc == {"error": "User not registered."}
+    st, _, body = configured.request("GET", f"/v1/prekeys/{a.id}")
+    assert st == 404
+
+
+def test_kill_minus_9_during_concurrent_deposits_loses_and_repeats_nothing(configured):
+    """Senders deposit concurrently; the gateway is killed at a random
+    moment. Every deposit that got its 200 arrives exactly once at an acking
+    recipient after the restart."""
+    import random
+    import threading
+    push_config(configured, auth="open", mailbox_cap=4096, pending_per_sender_limit=4096)
+    left_by_others = diagnostics(configured)["counts"]["queuedMessages"]
+    recipients = [Client(configured).register() for _ in range(4)]
+    senders = [Client(configured).register() for _ in range(8)]
+    acked, lock = set(), threading.Lock()
+    total = 2000 if configured.board == "host" else 600
+
+    def sender(k):
+        s = senders[k]
+        for i in range(total // len(senders)):
+            text = f"{k}:{i}".encode()
+            to = recipients[i % len(recipients)]
+            try:
+                st, _, _ = s.send(to, text, signed=False)
+            except (OSError, IndexError, ValueError):
+                return                      # the gateway is gone
+            if st == 200:
+                with lock:
+                    acked.add((to.id, text))
+    threads = [threading.Thread(target=sender, args=(k,)) for k in range(len(senders))]
+    for t in threads:
+        t.start()
+    deadline = time.time() + 60
+    kill_after = random.randint(total // 4, total * 3 // 4)
+    while time.time() < deadline and len(acked) < kill_after:
+        time.sleep(0.01)
+    configured.stop()                       # kill -9 in the middle of it
+    for t in threads:
+        t.join(30)
+    assert len(acked) >= kill_after
+    configured.start()
+    push_config(configured, auth="open", mailbox_cap=4096, pending_per_sender_limit=4096)
+
+    async def drain(r):
+        async with websockets.connect(r.ws_url()) as ws:
+            got = []
+            try:
+                while True:
+                    m = json.loads(await asyncio.wait_for(ws.recv(), 3))
+                    got.append(m)
+                    await ws.send(json.dumps({"type": "ack", "ids": [m["msgId"]]}))
+            except asyncio.TimeoutError:
+                return got
+    received = []
+    for r in recipients:
+        for m in run(drain(r), timeout=120):
+            received.append((r.id, base64.b64decode(m["envelope"]["body"])))
+    assert len(received) == len(set(received)), "a message arrived twice"
+    missing = acked - set(received)
+    assert not missing, f"{len(missing)} acknowledged deposits lost, e.g. {sorted(missing)[:3]}"
+    assert diagnostics(configured)["counts"]["queuedMessages"] == left_by_others
+    push_config(configured)
+
+
+def test_a_full_journal_answers_503_and_loses_nothing_acknowledged(configured):
+    push_config(configured, auth="open", mailbox_cap=4096, pending_per_sender_limit=4096)
+    a, b = Client(configured).register(), Client(configured).register()
+    stored, refused = [], None
+    for i in range(1000):
+        text = i.to_bytes(4, "big") + os.urandom(6000)      # 8 KiB of base64
+        st, _, doc = a.send(b, text, signed=False)
+        if st == 200:
+            stored.append(text)
+            continue
+        refused = (st, doc)
+        break
+    assert refused == (503, {"error": "storage_full"}), refused
+    assert len(stored) > 100
+    journal = diagnostics(configured)["relay"]["journal"]
+    assert journal["segmentsFree"] <= 1
+    got = [base64.b64decode(m["envelope"]["body"]) for m in run(receive(b, len(stored)), 120)]
+    assert got == stored                   # every acknowledged one, in order
+    # Acked and deleted: room again.
+    for _ in range(3):
+        st, _, doc = a.send(b, os.urandom(6000), signed=False)
+        if st == 200:
+            break
+    assert st == 200, doc
+    run(receive(b, 1))
+    push_config(configured)
+
+
+def test_bundles_and_handed_out_prekeys_survive_a_kill_minus_9(configured):
+    a = Client(configured).register()
+    assert a.post("/v1/prekeys", {"id": a.id, "bundle": a.bundle(one_time=[31, 32])})[0] == 200
+
+    def fetch():
+        st, _, body = configured.request("GET", f"/v1/prekeys/{a.id}")
+        assert st == 200, body
+        return json.loads(body)["bundle"]["preKey"]["keyId"]
+    assert fetch() == 31
+    configured.restart()
+    push_config(configured)
+    assert fetch() == 32          # 31 went to someone before the power cut
+    assert fetch() == 1
+    configured.restart()
+    assert fetch() == 1
+
+
+# Last in the module: the user table stays full (users are durable).
+def test_a_full_user_table_refuses_registration_with_503(configured):
+    push_config(configured, auth="open")
+    for i in range(1000):
+        st, _, doc = Client(configured, f"filler-{i}").post("/v1/register", {"id": f"filler-{i}"},
+                                                            signed=False)
+        if st != 200:
+            break
+    assert st == 503 and doc == {"error": "user_table_full"}
+    d = diagnostics(configured)
+    assert d["counts"]["users"] == next(p for p in d["firmware"]["pools"]
+                                        if p["name"] == "relay_users")["capacity"]
+    push_config(configured)
