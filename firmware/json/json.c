@@ -585,7 +585,22 @@ int json_str(const struct json_doc *d, int i, char *out, size_t cap)
         return MG_ERR_INVAL;
     cur_init(&c, d, i);
     while (c.pos < c.end) {
-        uint32_t cp = cur_next(&c);
+        uint32_t cp;
+        /* The text is valid UTF-8 without raw controls (scan_string), so
+         * every byte up to the next escape is copied as it is. */
+        const char *esc = memchr(c.s + c.pos, '\\', c.end - c.pos);
+        size_t run = (esc ? (size_t)(esc - c.s) : c.end) - c.pos;
+        if (run > 0) {
+            if (rc == 0 && cap - len > run && len + run < INT_MAX) {
+                memcpy(out + len, c.s + c.pos, run);
+                len += run;
+            } else {
+                rc = MG_ERR_TOOBIG;
+            }
+            c.pos += run;
+            continue;
+        }
+        cp = cur_next(&c);
         if (cp == 0 || is_surrogate(cp)) {
             if (cap > 0)
                 out[0] = '\0';

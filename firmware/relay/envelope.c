@@ -7,7 +7,6 @@ const char *envelope_check(const struct json_doc *d, int env, size_t max_body,
                            int64_t *timestamp, int *too_big)
 {
     static const char *const strings[] = { "senderId", "recipientId", "sessionId" };
-    static uint8_t raw[BOARD_RELAY_ENVELOPE_MAX];
     static char text[BOARD_RELAY_ENVELOPE_MAX + 1];
     int64_t v;
     size_t i;
@@ -40,7 +39,7 @@ const char *envelope_check(const struct json_doc *d, int env, size_t max_body,
         *too_big = 1;
         return "envelope.body: too large";
     }
-    if (n <= 0 || users_b64_decode(text, (size_t)n, raw, sizeof(raw)) <= 0)
+    if (n <= 0 || users_b64_check(text, (size_t)n) <= 0)
         return "envelope.body: a non-empty base64 string";
     return NULL;
 }

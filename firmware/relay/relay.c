@@ -329,12 +329,7 @@ static void diagnostics_live(struct http_conn *c, const struct http_request *req
 static void user_record_id(char kind, const struct user *u, uint32_t seq,
                            char out[JOURNAL_ID_MAX])
 {
-    uint8_t digest[MG_SHA256_LEN];
-    char tag[17];
-
-    mg_sha256(u->id, strlen(u->id), digest);
-    hex_encode(digest, 8, tag);
-    snprintf(out, JOURNAL_ID_MAX, "%c:%s:%08x", kind, tag, seq);
+    snprintf(out, JOURNAL_ID_MAX, "%c:%s:%08x", kind, u->tag, seq);
 }
 
 /* The kind ('r', 'b') and seq of a user record; 0 for a message. */
@@ -359,14 +354,11 @@ static char user_record(const char *msg_id, uint32_t *seq)
 /* The user a record names, or NULL. */
 static struct user *record_user(const char *msg_id)
 {
-    char id[JOURNAL_ID_MAX];
-    uint32_t seq;
     size_t i;
 
     for (i = 0; i < users_count(); i++) {
         struct user *u = users_at((uint16_t)i);
-        user_record_id(msg_id[0], u, 0, id);
-        if (memcmp(id, msg_id, 18) == 0 && user_record(msg_id, &seq))
+        if (memcmp(u->tag, msg_id + 2, 16) == 0)
             return u;
     }
     return NULL;

@@ -2,7 +2,9 @@
 
 #include <string.h>
 
+#include "crypto.h"
 #include "diag/textbuf.h"
+#include "hex.h"
 #include "mbedtls/base64.h"
 #include "mg_err.h"
 #include "pool.h"
@@ -23,6 +25,7 @@ struct user *users_find(const char *id)
 
 struct user *users_add(const char *id)
 {
+    uint8_t digest[MG_SHA256_LEN];
     struct user *u;
     size_t n = strlen(id);
 
@@ -31,6 +34,8 @@ struct user *users_add(const char *id)
     u = &users[n_users++];
     memset(u, 0, sizeof(*u));
     memcpy(u->id, id, n);
+    mg_sha256(id, n, digest);
+    hex_encode(digest, 8, u->tag);
     u->head = u->tail = USER_NO_MSG;
     return u;
 }
@@ -65,6 +70,24 @@ void users_reset(void)
     n_users = 0;
     relay_users_pool.used = relay_users_pool.high_water = 0;
     relay_users_pool.refused = 0;
+}
+
+int users_b64_check(const char *s, size_t len)
+{
+    size_t i, pad = 0;
+
+    if (len == 0 || len % 4 != 0)
+        return -1;
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+        int alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '+' || c == '/';
+        if (c == '=' && i >= len - 2)
+            pad++;
+        else if (!alpha || pad)
+            return -1;   /* a stranger, or data after the padding */
+    }
+    return (int)(len / 4 * 3 - pad);
 }
 
 int users_b64_decode(const char *s, size_t len, uint8_t *out, size_t cap)

@@ -49,6 +49,7 @@ struct user {
     /* Its mailbox: a queue of message slots, oldest first (mailbox.c). */
     uint16_t head, tail;
     uint32_t queued;
+    char tag[17];                         /* 16 hex of SHA-256(id): its journal name */
     /* Its records in the journal (relay.c): versions and the bundle's. */
     uint32_t reg_seq, bundle_seq;
     journal_handle bundle_h;              /* 0: none */
@@ -81,6 +82,10 @@ int users_serve_bundle(struct user *u, char *out, size_t cap);
  * users_parse_bundle() reads back (the journal keeps it so). The length, or
  * MG_ERR_TOOBIG. */
 int users_store_bundle(const struct user *u, char *out, size_t cap);
+
+/* Checks standard base64 (padded) without decoding it: the byte count it
+ * would decode to, or -1. */
+int users_b64_check(const char *s, size_t len);
 
 /* Decodes standard base64 (padded) into out: the byte count, or -1. */
 int users_b64_decode(const char *s, size_t len, uint8_t *out, size_t cap);

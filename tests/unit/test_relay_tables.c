@@ -313,3 +313,18 @@ MG_TEST(test_policy_rate_limits_per_minute_with_retry_after_and_per_sender)
     CHECK_EQ(v.status, 429);
     CHECK_EQ(v.retry_after_s, 3540);
 }
+
+MG_TEST(test_base64_check_agrees_with_decoding_without_decoding)
+{
+    static const char *const texts[] = { "aGk=", "aGk", "aGVsbG8=", "aGVsbA==", "AAAA", "a===",
+                                         "aG=k", "aGk=aGk=", "aG k", "aG-_", "" };
+    uint8_t out[16];
+    size_t i;
+
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        int want = users_b64_decode(texts[i], strlen(texts[i]), out, sizeof(out));
+        if (users_b64_check(texts[i], strlen(texts[i])) != want)
+            test_fail(__FILE__, __LINE__, "%s: check %d, decode %d", texts[i],
+                      users_b64_check(texts[i], strlen(texts[i])), want);
+    }
+}
