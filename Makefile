@@ -181,6 +181,12 @@ $(B)/bench-hmac: $(BENCH_HMAC_OBJS) $(LIBS) $(DEPS)/.built
 	@echo "  LD [$(BOARD) bench] $@"
 	@$(CC) -static -o $@ $(BENCH_HMAC_OBJS) $(DEPS)/libmbedcrypto.a
 
+# The relay's load generator (and mosquitto's), a host tool whatever the board.
+build/host/bench-relay: tools/bench_relay.c
+	@mkdir -p $(@D)
+	@echo "  LD [host bench] $@"
+	@gcc -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
+
 # --- running and testing --------------------------------------------------
 
 NETNS ?= meshgate
@@ -213,7 +219,7 @@ lint: build/.bootstrap
 	@cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 	    --inline-suppr --suppress=missingIncludeSystem \
 	    -Iboard/host -Ihal -Icrypto -Ifirmware -Ifirmware/net/port \
-	    hal crypto firmware tools/meshctl tools/bench_flash.c tools/bench_hmac.c tests/unit tests/powercut
+	    hal crypto firmware tools/meshctl tools/bench_flash.c tools/bench_hmac.c tools/bench_relay.c tests/unit tests/powercut
 
 INTEG_BOARDS := host qemu-aarch64 qemu-riscv64
 

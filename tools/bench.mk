@@ -20,6 +20,7 @@ BENCH_MIN_REQUESTS ?= 100000
 bench: build/.bootstrap
 	@set -e; for b in $(BENCH_BOARDS); do \
 	    $(MAKE) --no-print-directory -j$(NPROC) BOARD=$$b all build/$$b/bench-hmac; done
+	@$(MAKE) --no-print-directory BOARD=host build/host/bench-relay
 	@mkdir -p build/bench && : > build/bench/results.txt
 	@rc=0; for b in $(BENCH_BOARDS); do \
 	    $(MAKE) --no-print-directory BOARD=$$b bench-board || rc=1; \
@@ -32,6 +33,6 @@ bench-flash: $(B)/bench-flash
 	@$(B)/bench-flash build/bench/flash-bench.img | tee -a build/bench/results.txt
 
 # A sub-make per board so that RUNNER and CROSS come from its board.mk.
-bench-board: build/.bootstrap $(B)/bench-hmac
+bench-board: build/.bootstrap $(B)/bench-hmac build/host/bench-relay
 	@/usr/bin/python3 tools/bench --board $(BOARD) --runner "$(RUNNER)" --size $(CROSS)size \
 	    --seconds $(BENCH_SECONDS) --min-requests $(BENCH_MIN_REQUESTS)

@@ -33,7 +33,7 @@
 #define BOARD_PART_MAILBOX_SIZE (BOARD_FLASH_SIZE - BOARD_PART_MAILBOX_OFF)
 
 /* Pools. */
-#define BOARD_HTTP_CONNS        32
+#define BOARD_HTTP_CONNS        96      /* 64 WebSocket recipients and their senders */
 #define BOARD_HTTP_HDR_MAX      4096
 #define BOARD_HTTP_BODY_MAX     (64 * 1024)
 #define BOARD_RELAY_USERS       256
