@@ -45,7 +45,8 @@ FUZZ_SRCS_recstore   := tests/fuzz/fuzz_recstore.c firmware/store/recstore.c \
                         hal/linux/flash_file.c hal/crc32.c hal/mg_err.c
 FUZZ_SRCS_json       := tests/fuzz/fuzz_json.c firmware/json/json.c hal/hex.c hal/mg_err.c
 FUZZ_SRCS_relay_body := tests/fuzz/fuzz_relay_body.c firmware/relay/envelope.c firmware/relay/users.c \
-                        firmware/json/json.c firmware/diag/textbuf.c hal/hex.c hal/mg_err.c hal/pool.c
+                        firmware/json/json.c firmware/diag/textbuf.c crypto/crypto.c hal/hex.c \
+                        hal/mg_err.c hal/pool.c hal/linux/entropy.c
 FUZZ_SRCS_config     := tests/fuzz/fuzz_config.c firmware/confsync/config.c firmware/json/json.c \
                         crypto/crypto.c hal/hex.c hal/mg_err.c hal/pool.c hal/linux/entropy.c
 
