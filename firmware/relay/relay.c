@@ -17,6 +17,7 @@
 #include "mg_err.h"
 #include "mbedtls/base64.h"
 #include "net/http_server.h"
+#include "pool.h"
 #include "relay/auth.h"
 #include "relay/envelope.h"
 #include "relay/forward.h"
@@ -39,6 +40,8 @@ struct pending {
     char id[USER_ID_MAX];       /* a registration's id, for its answer */
 };
 static struct pending pending[BOARD_HTTP_CONNS];
+/* Its high-water is the largest group commit so far. */
+POOL_DEFINE(relay_pending, pending);
 static size_t n_pending;
 
 static struct {
@@ -609,6 +612,7 @@ static void do_register(struct http_conn *c, const struct http_request *req, con
     pending[n_pending].slot = MAILBOX_NONE;
     memcpy(pending[n_pending].id, id, sizeof(pending[n_pending].id));
     n_pending++;
+    pool_set_used(&relay_pending_pool, n_pending);
 }
 
 static void post_prekeys(struct http_conn *c, const struct http_request *req, const char *body,
@@ -657,6 +661,7 @@ static void post_prekeys(struct http_conn *c, const struct http_request *req, co
     pending[n_pending].slot = MAILBOX_NONE;
     pending[n_pending].id[0] = '\0';
     n_pending++;
+    pool_set_used(&relay_pending_pool, n_pending);
 }
 
 static void get_prekeys(struct http_conn *c, const struct http_request *req, const char *body,
@@ -839,6 +844,7 @@ static void post_message(struct http_conn *c, const struct http_request *req, co
     pending[n_pending].reply = http_defer(c);
     pending[n_pending].slot = slot;
     n_pending++;
+    pool_set_used(&relay_pending_pool, n_pending);
     st.bytes += env_len;
 }
 
@@ -1047,6 +1053,7 @@ static void commit_pass(void)
         log_printf("relay: journal commit failed (%s): %zu deposits refused", mg_strerror(rc),
                    n_pending);
     n_pending = 0;
+    pool_set_used(&relay_pending_pool, 0);
 }
 
 static void expire(int64_t now)
