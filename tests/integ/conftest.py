@@ -182,11 +182,17 @@ def parse_response(raw):
     return status, headers, body
 
 
-@pytest.fixture(scope="module")
-def gateway(request):
+def module_gateway(request, args=(), env=None):
+    """A booted gateway for a module's fixture (yield from it), removed
+    however the module ends."""
     gw = Gateway(request.config.getoption("--board"), request.config.getoption("--runner"),
-                 request.config.getoption("--firmware"), args=("-T", "1500,4000"))
+                 request.config.getoption("--firmware"), args=args, env=env)
     try:
         yield gw.start()
     finally:
         gw.remove()
+
+
+@pytest.fixture(scope="module")
+def gateway(request):
+    yield from module_gateway(request, args=("-T", "1500,4000"))

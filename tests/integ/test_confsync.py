@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, Gateway, hmac_headers
+from conftest import ROOT, Gateway, hmac_headers, module_gateway
 
 SECRET = "integ-bootstrap-secret"
 PORT = 8444
@@ -59,12 +59,7 @@ class Controller:
 
 @pytest.fixture(scope="module")
 def gw(request):
-    g = Gateway(request.config.getoption("--board"), request.config.getoption("--runner"),
-                request.config.getoption("--firmware"), env={"MESH_HMAC_SECRET": SECRET})
-    try:
-        yield g.start()
-    finally:
-        g.remove()
+    yield from module_gateway(request, env={"MESH_HMAC_SECRET": SECRET})
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 import websockets
 
 import xeddsa
-from conftest import Gateway, hmac_headers
+from conftest import hmac_headers, module_gateway
 
 SECRET = "relay-integ-secret"
 WS = "ws://10.42.0.2:8080/ws"
@@ -114,12 +114,7 @@ async def receive(client, n, ack=True, ack_them=True, timeout=5):
 
 @pytest.fixture(scope="module")
 def gw(request):
-    g = Gateway(request.config.getoption("--board"), request.config.getoption("--runner"),
-                request.config.getoption("--firmware"), env={"MESH_HMAC_SECRET": SECRET})
-    try:
-        yield g.start()
-    finally:
-        g.remove()
+    yield from module_gateway(request, env={"MESH_HMAC_SECRET": SECRET})
 
 
 @pytest.fixture
