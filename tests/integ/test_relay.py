@@ -135,6 +135,17 @@ def test_before_any_config_writes_are_denied_not_configured(gw):
     assert st == 403 and doc == {"error": "not_configured"}
 
 
+def test_after_a_reboot_mailboxes_stay_closed_until_a_config_comes(gw):
+    push_config(gw)
+    a, b = Client(gw).register(), Client(gw).register()
+    assert a.send(b, b"kept")[0] == 200
+    gw.restart()
+    st, _, body = gw.request("GET", f"/ws?client_id={b.id}&ack=1", headers=b.ws_headers())
+    assert st == 403 and json.loads(body) == {"error": "not_configured"}
+    push_config(gw)
+    assert [base64.b64decode(m["envelope"]["body"]) for m in run(receive(b, 1))] == [b"kept"]
+
+
 def test_register_is_idempotent_and_binds_the_identity_key(configured):
     a = Client(configured).register()
     a.register()
@@ -598,6 +609,22 @@ def test_bundles_and_handed_out_prekeys_survive_a_kill_minus_9(configured):
     assert fetch() == 1
     configured.restart()
     assert fetch() == 1
+
+
+def test_messages_expire_after_the_configured_ttl(configured):
+    push_config(configured, ttl_ms=1000)
+    try:
+        a, b = Client(configured).register(), Client(configured).register()
+        assert a.send(b, b"short-lived")[0] == 200
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if diagnostics(configured)["relay"]["expired"] >= 1 and \
+                    f"{b.id}: 0 queued" in configured.console(f"mailbox {b.id}"):
+                break
+            time.sleep(0.5)
+        assert run(receive(b, 1, timeout=1)) == []
+    finally:
+        push_config(configured)
 
 
 # Last in the module: the user table stays full (users are durable).
