@@ -788,11 +788,10 @@ static void post_message(struct http_conn *c, const struct http_request *req, co
     if (pv.status) {
         st.refused++;
         if (pv.status == 429) {
-            char hdr[48], msg[64];
-            int n = snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n", pv.retry_after_s);
-            int m = snprintf(msg, sizeof(msg), "{\"error\":\"%s\"}", pv.error);
-            (void)n;
-            http_respond_with(c, 429, hdr, "application/json", msg, (size_t)m);
+            char hdr[48];
+            snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n", pv.retry_after_s);
+            http_respond_with(c, 429, hdr, "application/json", "{\"error\":\"rate_limited\"}",
+                              strlen("{\"error\":\"rate_limited\"}"));
         } else {
             error_code(c, pv.status, pv.error);
         }
@@ -998,6 +997,12 @@ static void ws_connect(struct http_conn *c, const struct http_request *req, cons
 
 /* --- the loop ---------------------------------------------------------------- */
 
+/* A deferred answer with a JSON body. */
+static void answer(struct http_deferred d, int status, const char *json)
+{
+    http_respond_deferred(d, status, "application/json", json, strlen(json));
+}
+
 /* The group commit: one journal commit for every deposit of this pass, then
  * their answers. A failed commit un-stages them: none was stored. */
 static void commit_pass(void)
@@ -1015,23 +1020,20 @@ static void commit_pass(void)
         if (p->slot == MAILBOX_NONE) {
             char reply[96];
             /* A registration answers its id, a bundle {"ok":true}. */
-            int n = p->id[0] ? snprintf(reply, sizeof(reply), "{\"id\":\"%s\"}", p->id)
-                             : snprintf(reply, sizeof(reply), "{\"ok\":true}");
+            if (p->id[0])
+                snprintf(reply, sizeof(reply), "{\"id\":\"%s\"}", p->id);
+            else
+                strcpy(reply, "{\"ok\":true}");
             /* A failed commit leaves the user in RAM: registering is
              * idempotent, and the client is told to try again. */
-            if (rc != 0)
-                http_respond_deferred(p->reply, 503, "application/json",
-                                      "{\"error\":\"storage_failed\"}", 26);
-            else
-                http_respond_deferred(p->reply, 200, "application/json", reply, (size_t)n);
+            answer(p->reply, rc ? 503 : 200, rc ? "{\"error\":\"storage_failed\"}" : reply);
             continue;
         }
         m = mailbox_at(p->slot);
         to = users_at(m->to);
         if (rc != 0) {
             mailbox_remove(p->slot);
-            http_respond_deferred(p->reply, 503, "application/json",
-                                  "{\"error\":\"storage_failed\"}", 26);
+            answer(p->reply, 503, "{\"error\":\"storage_failed\"}");
             continue;
         }
         m->state = MSG_QUEUED;
@@ -1044,11 +1046,9 @@ static void commit_pass(void)
         /* Sent now: waiting for its ack, or (legacy) already dropped. */
         delivered = m->state != MSG_QUEUED;
         if (delivered)
-            http_respond_deferred(p->reply, 200, "application/json",
-                                  "{\"ok\":true,\"queued\":true,\"delivered\":true}", 42);
+            answer(p->reply, 200, "{\"ok\":true,\"queued\":true,\"delivered\":true}");
         else
-            http_respond_deferred(p->reply, 200, "application/json",
-                                  "{\"ok\":true,\"queued\":true,\"delivered\":false}", 43);
+            answer(p->reply, 200, "{\"ok\":true,\"queued\":true,\"delivered\":false}");
     }
     if (rc != 0 && n_pending)
         log_printf("relay: journal commit failed (%s): %zu deposits refused", mg_strerror(rc),
