@@ -303,3 +303,21 @@ def test_no_heap_calls_after_seal_with_config_sync_running(gw):
         assert ctl.push(config_body(version=i + 1))[0] == 200
     st, _, body = gw.request("GET", "/diagnostics")
     assert json.loads(body)["firmware"]["heap"]["callsAfterSeal"] == 0
+
+
+def test_meshctl_config_refuses_bad_arguments_clearly(gw, tmp_path):
+    meshctl = os.path.join(ROOT, "build", gw.board, "meshctl")
+    good = tmp_path / "c.json"
+    good.write_bytes(config_body())
+    env = {k: v for k, v in os.environ.items() if k != "MESH_HMAC_SECRET"}
+    cases = [
+        (["config", "push", "--url", "ftp://x", "--secret", "s", str(good)], 2, "usage"),
+        (["config", "push", "--url", f"http://{gw.ip}:{PORT}", str(good)], 2, "no secret"),
+        (["config", "push", "--url", f"http://{gw.ip}:{PORT}", "--secret", "s",
+          str(tmp_path / "missing.json")], 1, "cannot read"),
+        (["config", "status"], 2, "usage"),
+        (["config", "status", "--url", "http://10.42.0.9:1"], 1, "cannot connect"),
+    ]
+    for args, rc, text in cases:
+        out = subprocess.run([meshctl, *args], capture_output=True, text=True, timeout=30, env=env)
+        assert out.returncode == rc and text in out.stderr, (args, out.returncode, out.stderr)
