@@ -153,6 +153,27 @@ def test_ping_gets_icmp_echo_replies(gateway):
     assert re.search(r"3 packets transmitted, 3 received", out), out
 
 
+def test_a_client_reusing_the_port_of_a_connection_in_time_wait_is_served(gateway):
+    # The gateway closes first (Connection: close), so it keeps the port pair
+    # in TIME-WAIT for 2 min; a client may reuse its port at once.
+    probe = socket.socket()
+    probe.bind(("10.42.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    for attempt in range(2):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("10.42.0.1", port))
+        s.settimeout(5)
+        s.connect((gateway.ip, 8080))
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: g\r\nConnection: close\r\n\r\n")
+        status, _, body = parse_response(read_response(s, 5))
+        s.close()
+        assert status == 200 and body == b"ok", attempt
+        time.sleep(0.2)
+    assert diagnostics(gateway)["firmware"]["tcp"]["timeWait"] >= 1
+
+
 # Last in the module: the flood leaves lwIP busy with closing PCBs; the next
 # module boots a fresh gateway.
 def test_500_simultaneous_connection_attempts_never_crash_it(gateway):
