@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "crypto.h"
@@ -29,20 +30,19 @@ struct reader {
 
 static int fail(struct reader *r, const char *section, const char *key, const char *why)
 {
-    size_t n = 0, cap = sizeof(r->err->detail);
-    const char *parts[4] = { section, section[0] && key[0] ? "." : "", key, why };
-    size_t i;
-
     r->err->status = 400;
     r->err->code = "invalid_config";
-    for (i = 0; i < 4; i++) {
-        size_t len = strlen(parts[i]);
-        if (len > cap - 1 - n)
-            len = cap - 1 - n;
-        memcpy(r->err->detail + n, parts[i], len);
-        n += len;
-    }
-    r->err->detail[n] = '\0';
+    snprintf(r->err->detail, sizeof(r->err->detail), "%s%s%s%s", section,
+             section[0] && key[0] ? "." : "", key, why);
+    return MG_ERR_INVAL;
+}
+
+/* A config that would overflow a static table or parser limit. */
+static int too_large(struct config_error *err, const char *detail)
+{
+    err->status = 400;
+    err->code = "config_too_large";
+    snprintf(err->detail, sizeof(err->detail), "%s", detail);
     return MG_ERR_INVAL;
 }
 
@@ -147,12 +147,9 @@ static int read_identity(struct reader *r, int obj, struct config *c)
         return 0;
     if (json_kind(r->d, arr) != JSON_ARRAY)
         return fail(r, "identity", "allowed_senders", ": must be an array of strings");
-    if ((size_t)json_size(r->d, arr) > BOARD_CONFIG_SENDERS) {
-        r->err->status = 400;
-        r->err->code = "config_too_large";
-        strcpy(r->err->detail, "identity.allowed_senders: more entries than the gateway holds");
-        return MG_ERR_INVAL;
-    }
+    if ((size_t)json_size(r->d, arr) > BOARD_CONFIG_SENDERS)
+        return too_large(r->err,
+                         "identity.allowed_senders: more entries than the gateway holds");
     for (i = json_first(r->d, arr); i >= 0; i = json_next(r->d, arr, i)) {
         char *id = c->allowed[c->n_allowed];
         int n;
@@ -234,12 +231,8 @@ static int read_peers(struct reader *r, int gw, struct config *c)
         return 0;
     if (json_kind(r->d, arr) != JSON_ARRAY)
         return fail(r, "gateway", "peers", ": must be an array of objects");
-    if ((size_t)json_size(r->d, arr) > BOARD_PEERS) {
-        r->err->status = 400;
-        r->err->code = "config_too_large";
-        strcpy(r->err->detail, "gateway.peers: more peers than the gateway holds");
-        return MG_ERR_INVAL;
-    }
+    if ((size_t)json_size(r->d, arr) > BOARD_PEERS)
+        return too_large(r->err, "gateway.peers: more peers than the gateway holds");
     for (i = json_first(r->d, arr); i >= 0; i = json_next(r->d, arr, i)) {
         struct config_peer *p = &c->peers[c->n_peers];
         char secret[CONFIG_SECRET_MAX + 1];
@@ -353,12 +346,8 @@ int config_stage(const char *body, size_t len, struct config_error *err)
     err->detail[0] = '\0';
     staged = -1;
     rc = json_parse(&d, body, len, tokens, CONFIG_TOKENS);
-    if (rc == MG_ERR_NOSPC) {
-        err->status = 400;
-        err->code = "config_too_large";
-        strcpy(err->detail, "more JSON values than the gateway parses");
-        return MG_ERR_INVAL;
-    }
+    if (rc == MG_ERR_NOSPC)
+        return too_large(err, "more JSON values than the gateway parses");
     /* Malformed, null, a non-object and {} are all invalid_json
      * (PROTOCOLS.md 2). */
     if (rc != 0 || json_kind(&d, top) != JSON_OBJECT || json_size(&d, top) == 0)
@@ -380,12 +369,8 @@ int config_stage(const char *body, size_t len, struct config_error *err)
         return fail(&r, "timestamp_ms", "", ": must be an integer");
 
     mg_sha256_init(&h);
-    if (json_canon(&d, top, unhashed, hash_emit, &h) != 0) {
-        err->status = 400;
-        err->code = "config_too_large";
-        strcpy(err->detail, "an object with more members than the gateway sorts");
-        return MG_ERR_INVAL;
-    }
+    if (json_canon(&d, top, unhashed, hash_emit, &h) != 0)
+        return too_large(err, "an object with more members than the gateway sorts");
     mg_sha256_finish(&h, digest);
     hex_encode(digest, sizeof(digest), c->hash);
     staged = slot;
