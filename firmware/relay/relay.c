@@ -140,9 +140,10 @@ static enum config_auth auth_mode(void)
     return cfg ? cfg->relay_auth : CONFIG_AUTH_SIGNED;
 }
 
-/* Writes need a config (deny-all at boot) and, in signed mode, a signature
- * by who; 1 when the request may go on, else it has been answered. */
-static int write_allowed(struct http_conn *c, const struct http_request *req, const char *who,
+/* Writes and WebSocket upgrades need a config (deny-all at boot) and, in
+ * signed mode, a signature by who; 1 when the request may go on, else it
+ * has been answered. */
+static int request_allowed(struct http_conn *c, const struct http_request *req, const char *who,
                          const uint8_t *identity, const char *body, size_t len)
 {
     const char *why;
@@ -576,7 +577,7 @@ static void do_register(struct http_conn *c, const struct http_request *req, con
     }
     u = users_find(id);
     /* Proof of possession: signed by the key being bound (or the bound one). */
-    if (!write_allowed(c, req, id, u && u->has_key ? u->identity : identity, body, len))
+    if (!request_allowed(c, req, id, u && u->has_key ? u->identity : identity, body, len))
         return;
     if (u && u->has_key && identity && memcmp(u->identity, identity, 33) != 0) {
         respond(c, 409, "{\"error\":\"Identity key mismatch.\"}");
@@ -637,7 +638,7 @@ static void post_prekeys(struct http_conn *c, const struct http_request *req, co
         respond(c, 404, "{\"error\":\"User not registered.\"}");
         return;
     }
-    if (!write_allowed(c, req, id, u->has_key ? u->identity : NULL, body, len))
+    if (!request_allowed(c, req, id, u->has_key ? u->identity : NULL, body, len))
         return;
     if (u->has_key) {
         uint8_t key[34];
@@ -782,7 +783,7 @@ static void post_message(struct http_conn *c, const struct http_request *req, co
         respond(c, 404, "{\"error\":\"Recipient not registered.\"}");
         return;
     }
-    if (!write_allowed(c, req, from_id, from->has_key ? from->identity : NULL, body, len))
+    if (!request_allowed(c, req, from_id, from->has_key ? from->identity : NULL, body, len))
         return;
     pv = policy_deposit(from_id, now);
     if (pv.status) {
@@ -797,7 +798,7 @@ static void post_message(struct http_conn *c, const struct http_request *req, co
         }
         return;
     }
-    cfg = config_current();
+    /* Past the policy there is a config (cfg): no config is not_configured. */
     if (mailbox_depth(users_index(to)) >= cfg->mailbox_cap) {
         st.refused++;
         respond(c, 429, "{\"error\":\"Recipient mailbox full.\"}");
@@ -978,7 +979,7 @@ static void ws_connect(struct http_conn *c, const struct http_request *req, cons
     }
     /* Reading a mailbox is denied before the first config like a write:
      * users and their messages outlive a reboot, the config does not. */
-    if (!write_allowed(c, req, id, u->has_key ? u->identity : NULL, body, len))
+    if (!request_allowed(c, req, id, u->has_key ? u->identity : NULL, body, len))
         return;
     if (http_upgrade_websocket(c, req, &relay_ws) != 0)
         return;

@@ -107,13 +107,12 @@ int users_b64_decode(const char *s, size_t len, uint8_t *out, size_t cap)
 static int b64_field(const struct json_doc *d, int obj, const char *key, size_t want,
                      char *text, size_t text_cap, int required)
 {
-    static uint8_t raw[1600];
     int i = json_get(d, obj, key), n;
 
     if (i < 0)
         return required ? MG_ERR_INVAL : MG_ERR_NOENT;
     n = json_str(d, i, text, text_cap);
-    if (n <= 0 || users_b64_decode(text, (size_t)n, raw, sizeof(raw)) != (int)want)
+    if (n <= 0 || users_b64_check(text, (size_t)n) != (int)want)
         return MG_ERR_INVAL;
     return 0;
 }
