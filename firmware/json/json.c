@@ -82,13 +82,32 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return len;
 }
 
+/* Nonzero if one of the eight bytes of w is '"', '\\', a control character
+ * or not ASCII: the bytes a string's fast path must stop at. */
+static uint64_t plain_stop(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+    return ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w) | (w & highs);
+}
+
 static int scan_string(struct json_scan *s)
 {
     s->pos++;   /* the opening quote */
     while (s->pos < s->len) {
-        unsigned char c = s->p[s->pos];
+        unsigned char c;
         size_t k, n;
+        uint64_t w;
 
+        /* Long runs of plain ASCII (base64 envelopes) go eight at a time. */
+        while (s->len - s->pos >= 8) {
+            memcpy(&w, s->p + s->pos, 8);
+            if ((plain_stop(w) & 0x8080808080808080ull) != 0)
+                break;
+            s->pos += 8;
+        }
+        c = s->p[s->pos];
         if (c == '"') {
             s->pos++;
             return 0;

@@ -76,18 +76,18 @@ int users_b64_check(const char *s, size_t len)
 {
     size_t i, pad = 0;
 
+    unsigned bad = 0;
+
     if (len == 0 || len % 4 != 0)
         return -1;
-    for (i = 0; i < len; i++) {
-        char c = s[i];
-        int alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '+' || c == '/';
-        if (c == '=' && i >= len - 2)
-            pad++;
-        else if (!alpha || pad)
-            return -1;   /* a stranger, or data after the padding */
+    if (s[len - 1] == '=')
+        pad = s[len - 2] == '=' ? 2 : 1;
+    /* Branch-free over the body: envelopes are kilobytes of it. */
+    for (i = 0; i < len - pad; i++) {
+        unsigned c = (unsigned char)s[i];
+        bad |= !((c | 0x20u) - 'a' < 26u || c - '0' < 10u || c == '+' || c == '/');
     }
-    return (int)(len / 4 * 3 - pad);
+    return bad ? -1 : (int)(len / 4 * 3 - pad);
 }
 
 int users_b64_decode(const char *s, size_t len, uint8_t *out, size_t cap)

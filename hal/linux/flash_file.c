@@ -1,10 +1,15 @@
-/* The flash as a file image with NOR rules and power-cut injection. */
+/* The flash as a file image with NOR rules and power-cut injection. The
+ * image is mapped (MAP_SHARED): reads, programs and erases are memory
+ * operations on the page cache, as on a memory-mapped NOR part, and survive
+ * a kill of the process at once; hal_flash_sync() is the fdatasync that
+ * makes them survive a power cut of the host. */
 #include "flash.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,9 +29,6 @@ _Static_assert(BOARD_PART_KEYS_OFF + BOARD_PART_KEYS_SIZE <= BOARD_PART_REGISTRY
                BOARD_PART_MAILBOX_OFF + BOARD_PART_MAILBOX_SIZE <= BOARD_FLASH_SIZE,
                "partitions must not overlap and must fit the device");
 
-/* Bytes compared per pread when checking a program against the NOR rules. */
-#define CHECK_CHUNK 256
-
 static const struct hal_flash_part parts[] = {
     { "keys", BOARD_PART_KEYS_OFF, BOARD_PART_KEYS_SIZE },
     { "registry", BOARD_PART_REGISTRY_OFF, BOARD_PART_REGISTRY_SIZE },
@@ -35,6 +37,7 @@ static const struct hal_flash_part parts[] = {
 
 static struct {
     int fd;                          /* -1 when closed */
+    uint8_t *map;                    /* the whole image; NULL when closed */
     bool powered;
     unsigned long ops;
     unsigned long cut_at;            /* ops value of the cut operation; 0: none */
@@ -47,23 +50,6 @@ static struct {
 static bool in_range(uint32_t off, size_t len, uint32_t limit)
 {
     return off <= limit && len <= (size_t)(limit - off);
-}
-
-static int pread_all(void *buf, size_t len, uint32_t off)
-{
-    uint8_t *p = buf;
-
-    while (len > 0) {
-        ssize_t n = pread(dev.fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return MG_ERR_IO;   /* 0: the image shrank under us */
-        p += n;
-        off += (uint32_t)n;
-        len -= (size_t)n;
-    }
-    return 0;
 }
 
 static int pwrite_all(const void *buf, size_t len, uint32_t off)
@@ -85,7 +71,7 @@ static int pwrite_all(const void *buf, size_t len, uint32_t off)
 
 static int device_ready(void)
 {
-    return dev.fd >= 0 && dev.powered ? 0 : MG_ERR_IO;
+    return dev.map && dev.powered ? 0 : MG_ERR_IO;
 }
 
 /* Counts one program or erase reaching the device; true if the power fails
@@ -100,14 +86,14 @@ static bool op_is_cut(void)
     return true;
 }
 
-static int check_erased(int fd, uint32_t size)
+static int check_erased(uint32_t size)
 {
     uint8_t chunk[BOARD_FLASH_SECTOR];
     uint32_t off, i;
 
     for (off = 0; off < size; off += BOARD_FLASH_SECTOR) {
         uint32_t n = size - off < BOARD_FLASH_SECTOR ? size - off : BOARD_FLASH_SECTOR;
-        if (pread(fd, chunk, n, (off_t)off) != (ssize_t)n)
+        if (pread(dev.fd, chunk, n, (off_t)off) != (ssize_t)n)
             return MG_ERR_IO;
         for (i = 0; i < n; i++)
             if (chunk[i] != 0xFF)
@@ -144,7 +130,7 @@ int hal_flash_open(const char *path)
         /* Creation writes only 0xFF: a short image holding anything else
          * was cut, and its missing tail would read as erased, as if the
          * records there had never been written. */
-        rc = check_erased(dev.fd, (uint32_t)st.st_size);
+        rc = check_erased((uint32_t)st.st_size);
         if (rc)
             goto fail;
         off = (uint32_t)st.st_size;
@@ -161,6 +147,14 @@ int hal_flash_open(const char *path)
             goto fail;
         }
     }
+    /* The size is checked above and the image is never truncated by us: a
+     * mapping of the whole device stays valid while it is open. */
+    dev.map = mmap(NULL, BOARD_FLASH_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, dev.fd, 0);
+    if (dev.map == MAP_FAILED) {
+        dev.map = NULL;
+        rc = MG_ERR_IO;
+        goto fail;
+    }
     dev.powered = true;
     return 0;
 
@@ -172,6 +166,9 @@ fail:
 
 void hal_flash_close(void)
 {
+    if (dev.map)
+        munmap(dev.map, BOARD_FLASH_SIZE);
+    dev.map = NULL;
     if (dev.fd >= 0)
         close(dev.fd);
     dev.fd = -1;
@@ -187,29 +184,20 @@ int hal_flash_read(uint32_t off, void *buf, size_t len)
     rc = device_ready();
     if (rc)
         return rc;
-    rc = pread_all(buf, len, off);
-    if (rc == 0)
-        dev.stats.reads++;
-    return rc;
+    memcpy(buf, dev.map + off, len);
+    dev.stats.reads++;
+    return 0;
 }
 
 /* 0 if every byte of buf only clears bits of what the device holds at off. */
 static int check_nor(uint32_t off, const uint8_t *buf, size_t len)
 {
-    uint8_t old[CHECK_CHUNK];
+    const uint8_t *old = dev.map + off;
+    size_t i;
 
-    while (len > 0) {
-        size_t n = len < sizeof(old) ? len : sizeof(old), i;
-        int rc = pread_all(old, n, off);
-        if (rc)
-            return rc;
-        for (i = 0; i < n; i++) {
-            if (buf[i] & (uint8_t)~old[i])
-                return MG_ERR_INVAL;
-        }
-        buf += n;
-        off += (uint32_t)n;
-        len -= n;
+    for (i = 0; i < len; i++) {
+        if (buf[i] & (uint8_t)~old[i])
+            return MG_ERR_INVAL;
     }
     return 0;
 }
@@ -230,18 +218,17 @@ int hal_flash_program(uint32_t off, const void *buf, size_t len)
         return rc;
 
     if (op_is_cut()) {
-        if (dev.torn && len / 2 > 0 && pwrite_all(buf, len / 2, off) == 0) {
+        if (dev.torn && len / 2 > 0) {
+            memcpy(dev.map + off, buf, len / 2);
             dev.stats.programs++;
             dev.stats.bytes_programmed += len / 2;
         }
         return MG_ERR_IO;
     }
-    rc = pwrite_all(buf, len, off);
-    if (rc == 0) {
-        dev.stats.programs++;
-        dev.stats.bytes_programmed += len;
-    }
-    return rc;
+    memcpy(dev.map + off, buf, len);
+    dev.stats.programs++;
+    dev.stats.bytes_programmed += len;
+    return 0;
 }
 
 int hal_flash_erase(uint32_t off, uint32_t len)
@@ -259,15 +246,14 @@ int hal_flash_erase(uint32_t off, uint32_t len)
         uint32_t sector = off / BOARD_FLASH_SECTOR;
 
         if (op_is_cut()) {
-            if (dev.torn && pwrite_all(dev.erased, BOARD_FLASH_SECTOR / 2, off) == 0) {
+            if (dev.torn) {
+                memset(dev.map + off, 0xFF, BOARD_FLASH_SECTOR / 2);
                 dev.erase_counts[sector]++;
                 dev.stats.erases++;
             }
             return MG_ERR_IO;
         }
-        rc = pwrite_all(dev.erased, BOARD_FLASH_SECTOR, off);
-        if (rc)
-            return rc;
+        memset(dev.map + off, 0xFF, BOARD_FLASH_SECTOR);
         dev.erase_counts[sector]++;
         dev.stats.erases++;
     }
@@ -348,5 +334,5 @@ void hal_flash_powercut_disarm(void)
 {
     dev.cut_at = 0;
     dev.torn = false;
-    dev.powered = dev.fd >= 0;
+    dev.powered = dev.map != NULL;
 }

@@ -371,3 +371,44 @@ MG_TEST(test_delivery_a_full_table_forgets_its_oldest_entry_and_counts_it)
     delivery_reset();
     CHECK_EQ(delivery_pool.used, 0);
 }
+
+/* The index against a plain list of what must be tracked: four times the
+ * table's size of random timestamps (probe runs form and are shifted back as
+ * the oldest are forgotten), expiry at the tail and lookups of forgotten
+ * entries. */
+MG_TEST(test_delivery_many_entries_are_found_until_forgotten)
+{
+    static int64_t sent[4 * BOARD_DELIVERY_SLOTS];
+    struct delivery_status s;
+    uint32_t x = 12345;
+    size_t n = 0, i;
+    int64_t now = T0;
+
+    delivery_reset();
+    while (n < sizeof(sent) / sizeof(sent[0])) {
+        int64_t ts;
+        x = x * 1103515245u + 12345u;
+        ts = T0 + (int64_t)(x >> 4);
+        for (i = 0; i < n && sent[i] != ts; i++)
+            ;
+        if (i < n)
+            continue;
+        delivery_sent(ts, ++now);
+        sent[n++] = ts;
+        if (n % 97 == 0) {
+            for (i = 0; i < n; i++) {
+                int want = i + BOARD_DELIVERY_SLOTS >= n;
+                CHECK_EQ(delivery_lookup(sent[i], now, &s), want ? 0 : MG_ERR_NOENT);
+                if (want)
+                    CHECK_EQ(s.timestamp, sent[i]);
+            }
+        }
+    }
+    CHECK_EQ(delivery_pool.used, BOARD_DELIVERY_SLOTS);
+    CHECK_EQ(delivery_pool.refused, n - BOARD_DELIVERY_SLOTS);
+    /* Everything expires; the table empties as it is looked at. */
+    CHECK_EQ(delivery_lookup(sent[n - 1], now + DELIVERY_KEEP_MS + 1, &s), MG_ERR_NOENT);
+    CHECK_EQ(delivery_pool.used, 0);
+    delivery_sent(sent[0], now + DELIVERY_KEEP_MS + 2);
+    CHECK_EQ(delivery_lookup(sent[0], now + DELIVERY_KEEP_MS + 3, &s), 0);
+}

@@ -4,6 +4,7 @@
  * (expected outputs printed by Debian's /usr/bin/python3; numbers keep their
  * text, the one stated difference). */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "crypto.h"
@@ -400,6 +401,37 @@ MG_TEST(test_more_tokens_than_the_array_holds_is_nospc)
     CHECK_EQ(json_parse(&doc, "7", 1, tok, 1), 0);
     /* the grammar is judged first */
     CHECK_EQ(json_parse(&doc, "[1,2,3", 6, tok, 1), MG_ERR_INVAL);
+}
+
+/* Long strings are scanned eight bytes at a time: every byte the scan must
+ * stop at is found at every offset of a long run, and plain runs of every
+ * length up to the quote are taken whole. */
+MG_TEST(test_long_strings_stop_at_every_special_byte_at_every_offset)
+{
+    static const char *const bad[] = { "\x01", "\x1f", "\\q", "\xc3(", "\xff", "\xed\xa0\x80" };
+    static const char *const good[] = { "\\n", "\\u00e9", "\xc3\xa9", "\xf0\x9f\x98\x80", "\x7f", "" };
+    char t[128];
+    size_t k, i;
+
+    for (k = 0; k < 40; k++) {
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            int n = snprintf(t, sizeof(t), "\"%.*s%s%.*s\"", (int)k,
+                             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", bad[i],
+                             (int)(k % 9), "ABCDEFGHI");
+            if (parse_n(t, (size_t)n) != MG_ERR_INVAL)
+                test_fail(__FILE__, __LINE__, "bad[%zu] after %zu bytes accepted", i, k);
+        }
+        for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+            int n = snprintf(t, sizeof(t), "\"%.*s%s%.*s\"", (int)k,
+                             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", good[i],
+                             (int)(k % 9), "ABCDEFGHI");
+            if (parse_n(t, (size_t)n) != 0 || doc.tok[0].end != n - 1)
+                test_fail(__FILE__, __LINE__, "good[%zu] after %zu bytes refused", i, k);
+        }
+        /* No closing quote, the end of the text anywhere in a run. */
+        snprintf(t, sizeof(t), "\"%.*s", (int)k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+        CHECK_EQ(parse_n(t, k + 1), MG_ERR_INVAL);
+    }
 }
 
 MG_TEST(test_nothing_past_len_is_read)

@@ -317,7 +317,9 @@ MG_TEST(test_policy_rate_limits_per_minute_with_retry_after_and_per_sender)
 MG_TEST(test_base64_check_agrees_with_decoding_without_decoding)
 {
     static const char *const texts[] = { "aGk=", "aGk", "aGVsbG8=", "aGVsbA==", "AAAA", "a===",
-                                         "aG=k", "aGk=aGk=", "aG k", "aG-_", "" };
+                                         "aG=k", "aGk=aGk=", "aG k", "aG-_", "", "====",
+                                         "[]{}", "@`z9", "\xc1" "AAA", "+/+/", "Zz09",
+                                         "AAAAAAA=", "AAAAAA==", "AAAAA===" };
     uint8_t out[16];
     size_t i;
 
