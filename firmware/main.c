@@ -1,8 +1,11 @@
 /* meshgate firmware: init (may allocate), seal the heap, run the superloop
  * (DESIGN.md section 1).
  *
- *   meshgate [-t tapdev] [-a ip|dhcp] [-c uart|none] [-T head_ms,idle_ms]
- *            [-f flash.img] [-k device.key]
+ *   meshgate [-t tapdev] [-a ip|dhcp] [-m mac] [-c uart|none]
+ *            [-T head_ms,idle_ms] [-f flash.img] [-k device.key]
+ *
+ * -m gives the netif's MAC (aa:bb:cc:dd:ee:ff); gateways sharing a link
+ * need their own (the board's default is one fixed address).
  */
 #include <errno.h>
 #include <signal.h>
@@ -39,7 +42,7 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: meshgate [-t tapdev] [-a ip|dhcp] [-c uart|none] "
+    fprintf(stderr, "usage: meshgate [-t tapdev] [-a ip|dhcp] [-m mac] [-c uart|none] "
                     "[-T head_ms,idle_ms] [-f flash.img] [-k device.key]\n");
 }
 
@@ -55,6 +58,22 @@ static const struct service *const services[] = {
     &keys_service, &http_service, &http_client_service, &relay_service, &confsync_service,
     &node_service, &system_service, &console_service,
 };
+
+/* "aa:bb:cc:dd:ee:ff" into mac: 0, or -1 for anything else, a multicast
+ * address included (it cannot be a station's). */
+static int parse_mac(const char *text, uint8_t mac[6])
+{
+    unsigned b[6];
+    char end;
+    int i;
+
+    if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+               &end) != 6 || strlen(text) != 17 || (b[0] & 1))
+        return -1;
+    for (i = 0; i < 6; i++)
+        mac[i] = (uint8_t)b[i];
+    return 0;
+}
 
 static int reboot(char **argv)
 {
@@ -79,13 +98,19 @@ int main(int argc, char **argv)
     size_t i;
     int opt, rc;
 
-    while ((opt = getopt(argc, argv, "t:a:c:T:f:k:h")) != -1) {
+    while ((opt = getopt(argc, argv, "t:a:m:c:T:f:k:h")) != -1) {
         switch (opt) {
         case 't':
             net.ifname = optarg;
             break;
         case 'a':
             net.ip = strcmp(optarg, "dhcp") == 0 ? NULL : optarg;
+            break;
+        case 'm':
+            if (parse_mac(optarg, net.mac) != 0) {
+                fprintf(stderr, "meshgate: -m %s: not a unicast MAC (aa:bb:cc:dd:ee:ff)\n", optarg);
+                return 2;
+            }
             break;
         case 'c':
             console_service_set_path(strcmp(optarg, "none") == 0 ? NULL : optarg);

@@ -1,6 +1,7 @@
 """The real firmware, started inside the test's network namespace (the
 Makefile runs pytest under `tools/netns exec`), reached over its TAP device
 with plain sockets, its console on a pipe."""
+import contextlib
 import os
 import re
 import shutil
@@ -25,19 +26,23 @@ class Gateway:
     """One gateway: its flash image and root key live in a directory of
     their own for the gateway's whole life, across restarts."""
 
-    def __init__(self, board, runner, firmware="", args=(), env=None):
+    def __init__(self, board, runner, firmware="", args=(), env=None, ip=GATEWAY_IP, tap=None,
+                 mac=None, name=""):
         self.board = board
         self.env = dict(os.environ, **(env or {}))
         self.dir = tempfile.mkdtemp(prefix="mg-gw-",
                                     dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
         self.flash_path = os.path.join(self.dir, "flash.img")
         self.key_path = os.path.join(self.dir, "device.key")
+        net = (["-t", tap] if tap else []) + (["-a", ip] if ip != GATEWAY_IP else []) + \
+              (["-m", mac] if mac else [])
         self.cmd = ([runner] if runner else []) + [
             firmware or os.path.join(ROOT, "build", board, "meshgate"),
-            "-f", self.flash_path, "-k", self.key_path, *args]
-        self.log_path = os.path.join(ROOT, "build", board, "integ-firmware.log")
+            "-f", self.flash_path, "-k", self.key_path, *net, *args]
+        self.log_path = os.path.join(ROOT, "build", board,
+                                     f"integ-firmware{'-' + name if name else ''}.log")
         self.proc = None
-        self.ip = GATEWAY_IP
+        self.ip = ip
 
     def start(self, timeout=20):
         self.log = open(self.log_path, "w")
@@ -180,6 +185,32 @@ def parse_response(raw):
         k, _, v = line.partition(":")
         headers[k.strip().lower()] = v.strip()
     return status, headers, body
+
+
+@contextlib.contextmanager
+def bridged_taps(n):
+    """n TAP devices on one bridge of the test namespace, which takes over
+    10.42.0.1 from mg0: yields (tap, ip, mac) for gateways 0..n-1 (mg0 at
+    10.42.0.2, mg1 at 10.42.0.3, ...); puts mg0 back as it was afterwards."""
+    def ip(*args, check=True):
+        subprocess.run(["ip", *args], check=check, capture_output=True)
+    ip("link", "add", "mgbr", "type", "bridge")
+    try:
+        ip("addr", "del", "10.42.0.1/24", "dev", "mg0")
+        ip("link", "set", "mg0", "master", "mgbr")
+        for i in range(1, n):
+            ip("tuntap", "add", "dev", f"mg{i}", "mode", "tap")
+            ip("link", "set", f"mg{i}", "master", "mgbr")
+            ip("link", "set", f"mg{i}", "up")
+        ip("addr", "add", "10.42.0.1/24", "dev", "mgbr")
+        ip("link", "set", "mgbr", "up")
+        yield [(f"mg{i}", f"10.42.0.{2 + i}", f"02:4d:47:00:00:{2 + i:02x}") for i in range(n)]
+    finally:
+        for i in range(1, n):
+            ip("link", "del", f"mg{i}", check=False)
+        ip("link", "set", "mg0", "nomaster", check=False)
+        ip("link", "del", "mgbr", check=False)
+        ip("addr", "add", "10.42.0.1/24", "dev", "mg0", check=False)
 
 
 def module_gateway(request, args=(), env=None):
