@@ -32,6 +32,13 @@ void pool_register(struct pool_stat *p);
     __attribute__((constructor)) static void name##_pool_register(void)       \
     { pool_register(&name##_pool); }
 
+/* A pool of n slots that are counted, not stored (a limit on how many of
+ * something may be outstanding). */
+#define POOL_DEFINE_COUNT(name, n)                                            \
+    struct pool_stat name##_pool = { #name, (n), 0, 0, 0, 0, NULL };          \
+    __attribute__((constructor)) static void name##_pool_register(void)       \
+    { pool_register(&name##_pool); }
+
 /* Counts one slot as used; 0, or MG_ERR_NOSPC (and counts a refusal) if full. */
 int pool_take(struct pool_stat *p);
 /* Counts one slot as free again. */

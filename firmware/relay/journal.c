@@ -23,7 +23,9 @@
  *      hold a head that resyncing after damage would take for a record)
  *   2  type  3 zero   4  payload length   8  payload crc
  *  12  head crc over 0..12, the segment's seq and the record's offset
- *  16  commit word: 0xFFFFFFFF until journal_commit() programs it to 0
+ *  16  commit word: 0, programmed with the record; 0xFFFFFFFF in records
+ *      of journals that programmed it in a second step (still read: such a
+ *      record without it was never acknowledged)
  * A head whose first 16 bytes are zero is a void: mount wrote it over a
  * torn tail; the rest of that segment is abandoned.
  *
@@ -90,11 +92,12 @@ static struct {
     unsigned long compactions, copied, torn_voided, damaged, commits, syncs;
 } j;
 
-/* Partition offsets of the records appended since the last commit (all in
- * the head segment: a segment is committed before the next one opens). */
-static uint32_t pending[JOURNAL_PENDING_MAX];
+/* Records appended since the last commit (all in the head segment: a
+ * segment is committed before the next one opens). Each is whole or not by
+ * its own crcs, so one sync commits them all; a torn one can only be at the
+ * tail of the newest segment, where mount voids it. */
 static unsigned n_pending;
-POOL_DEFINE(journal_pending, pending)
+POOL_DEFINE_COUNT(journal_pending, JOURNAL_PENDING_MAX)
 
 /* Scratch for one whole record (head and payload) while mounting, copying
  * and reading, and for chunks of a segment while scanning it. Nothing keeps
@@ -300,9 +303,9 @@ static void suspect(struct cursor *c, int new_region)
 /* Advances to the next committed record that checks out and loads it
  * (head and payload) into scratch. 1: found at *at; 0: end of the
  * segment; or an MG_ERR_* from the flash. A bad head is resynced past (in
- * steps of 4, looking for the magic), an uncommitted record is skipped;
- * both are suspects, which become damage when a committed record follows
- * and the torn tail when none does. */
+ * steps of 4, looking for the magic), a record that is not whole or has no
+ * commit word is skipped; all are suspects, which become damage when a good
+ * record follows and the torn tail when none does. */
 static int cursor_next(struct cursor *c, uint32_t *at, struct rec *r)
 {
     int s = c->s;
@@ -339,21 +342,20 @@ static int cursor_next(struct cursor *c, uint32_t *at, struct rec *r)
             return rc;
         ok = crc32_update(0, scratch + REC_HEAD, r->len) == r->pcrc &&
              payload_ok(r, scratch + REC_HEAD);
-        if (le32_get(scratch + COMMIT_OFF) == ERASED) {
-            /* Never acknowledged: its length is only trusted if it is whole. */
+        if (!ok || le32_get(scratch + COMMIT_OFF) == ERASED) {
+            /* Torn or rotten, or never acknowledged; its length is only
+             * trusted if it is whole. */
             suspect(c, 1);
             c->off = ok ? off + span : off + 4;
             continue;
         }
         if (c->count)
-            j.damaged += c->suspect + !ok;
+            j.damaged += c->suspect;
         c->suspect = 0;
         c->bad = 0;
         c->off = c->last = off + span;
-        if (ok) {
-            *at = off;
-            return 1;
-        }
+        *at = off;
+        return 1;
     }
     return 0;
 }
@@ -488,14 +490,30 @@ static int report_moves(int t)
     return 0;
 }
 
+/* Counts a compaction that dropped nothing toward "full". */
+static void count_barren(unsigned long dropped)
+{
+    if (dropped == 0) {
+        if (++j.barren >= j.n_seg - free_count())
+            j.full = 1;
+    } else {
+        j.barren = 0;
+        j.full = 0;
+    }
+}
+
 /* Compacts the oldest segment (not the head): its live deposits are copied
  * into a fresh segment naming it as victim, the copies synced, the done
  * word set and synced; then the copies are reported and the victim erased.
  * Power can fail anywhere: before the done word the target is dropped at
- * mount and the victim replays; after it the victim is obsolete. */
+ * mount and the victim replays; after it the victim is obsolete. A victim
+ * with nothing live (the usual case when recipients ack) is just erased:
+ * no target, no syncs. Should that erase not reach the flash, the victim
+ * replays as dead as it was: being the oldest, the deletes of its deposits
+ * are in it or in newer segments. */
 static int compact(void)
 {
-    int v = oldest_used(j.head), t, rc;
+    int v = oldest_used(j.head), t = -1, rc;
     unsigned long dropped = 0;
     struct cursor c;
     struct rec r = { 0, 0, 0 };
@@ -504,14 +522,9 @@ static int compact(void)
 
     if (v < 0 || free_count() == 0)
         return MG_ERR_NOSPC;
-    rc = journal_commit();   /* the head is whole before a newer segment exists */
-    if (rc == 0)
-        rc = open_segment(j.seg[v].seq, &t);
-    if (rc)
-        return rc;
     cursor_start(&c, v, 0);
     while ((rc = cursor_next(&c, &at, &r)) == 1) {
-        struct seg *g = &j.seg[t];
+        struct seg *g;
         uint32_t span = ALIGN4(REC_HEAD + r.len);
 
         /* payload_ok() checked that msg_id is terminated. Without is_live
@@ -521,6 +534,17 @@ static int compact(void)
             dropped++;
             continue;
         }
+        if (t < 0) {
+            /* The first live deposit: the copies need a target (neither
+             * call touches scratch, which holds the record). The head is
+             * whole before a newer segment exists. */
+            rc = journal_commit();
+            if (rc == 0)
+                rc = open_segment(j.seg[v].seq, &t);
+            if (rc)
+                return rc;
+        }
+        g = &j.seg[t];
         if (g->used + span > SEG) {
             rc = MG_ERR_NOSPC;   /* not a segment of ours: keep the victim */
             break;
@@ -536,8 +560,18 @@ static int compact(void)
         j.copied++;
     }
     dropped += c.suspect;
-    if (rc == 0)
-        rc = sync_flash();
+    if (rc == 0 && t < 0) {
+        j.compactions++;
+        rc = erase_segment(v);
+        count_barren(dropped);
+        return rc;
+    }
+    if (rc < 0) {
+        if (t >= 0)
+            j.seg[t].state = SEG_DIRTY;
+        return rc;
+    }
+    rc = sync_flash();
     if (rc == 0)
         rc = prog(seg_off(t) + DONE_OFF, zero, sizeof(zero));
     if (rc == 0)
@@ -554,13 +588,7 @@ static int compact(void)
     rc = report_moves(t);
     if (rc == 0)
         rc = erase_segment(v);
-    if (dropped == 0) {
-        if (++j.barren >= j.n_seg - free_count())
-            j.full = 1;
-    } else {
-        j.barren = 0;
-        j.full = 0;
-    }
+    count_barren(dropped);
     return rc;
 }
 
@@ -584,7 +612,13 @@ static int make_room(uint32_t span, int deposit)
     rc = compact();
     if (rc)
         return rc;
-    return SEG - j.seg[j.head].used >= need ? 0 : MG_ERR_NOSPC;
+    if (SEG - j.seg[j.head].used >= need)
+        return 0;
+    if (free_count() >= 2) {   /* the victim was erased without copies */
+        rc = journal_commit();
+        return rc ? rc : open_segment(NO_VICTIM, &s);
+    }
+    return MG_ERR_NOSPC;
 }
 
 /* Appends the record whose payload (len bytes) is in scratch after the
@@ -595,7 +629,7 @@ static int put_record(uint8_t type, uint32_t len, uint32_t *where)
     uint32_t off = g->used, at = seg_off(j.head) + off;
     int rc;
 
-    put_head(scratch, type, len, g->seq, off, 0);
+    put_head(scratch, type, len, g->seq, off, 1);
     rc = prog(at, scratch, REC_HEAD + len);
     if (rc) {
         /* Part of it may be there: mark it void (if the flash lets us) and
@@ -609,7 +643,7 @@ static int put_record(uint8_t type, uint32_t len, uint32_t *where)
     g->used += ALIGN4(REC_HEAD + len);
     g->end = g->used;
     count_record(g, type);
-    pending[n_pending++] = at;
+    n_pending++;
     pool_set_used(&journal_pending_pool, n_pending);
     if (where)
         *where = at;
@@ -680,17 +714,11 @@ int journal_append_delete(const char *msg_id)
 
 int journal_commit(void)
 {
-    static const uint8_t zero[4];
-    unsigned i;
     int rc;
 
     if (n_pending == 0)
         return 0;
-    rc = sync_flash();   /* the records are whole before any commit word */
-    for (i = 0; rc == 0 && i < n_pending; i++)
-        rc = prog(pending[i] + COMMIT_OFF, zero, sizeof(zero));
-    if (rc == 0)
-        rc = sync_flash();
+    rc = sync_flash();
     if (rc)
         return rc;   /* kept pending: a later commit may still make them durable */
     n_pending = 0;

@@ -15,13 +15,18 @@
  * moved), then it is erased. A delete in the oldest segment can always be
  * dropped: whatever it deleted is in that segment or already erased.
  *
- * Group commit: appends program their bytes but do not wait for the flash;
- * journal_commit() syncs once, programs the commit words of everything
- * appended since the last commit, and syncs again. A record is durable (and
- * a deposit may be answered) only after the commit that covers it returned
- * 0. At mount, a record without its commit word at the end of the newest
- * segment is a torn write that nobody was told about: it is ignored. A bad
- * record anywhere else is damage: counted, skipped, never a crash.
+ * Group commit: appends program their bytes (commit word included) but do
+ * not wait for the flash; journal_commit() syncs once for everything
+ * appended since the last commit. A record is durable (and a deposit may be
+ * answered) only after the commit that covers it returned 0. Whether a
+ * record is whole is told by its own crcs, so no second program and sync is
+ * needed: at mount, records that are not whole at the end of the newest
+ * segment are a torn write that nobody was told about (voided); a whole one
+ * there was appended but maybe never answered, and replays (its sender saw
+ * no 200 and may send it again). A bad record anywhere else is damage:
+ * counted, skipped, never a crash. (A flash that reorders unsynced writes,
+ * as a file's page cache may at a host power cut, can leave a torn record
+ * before a whole one in that last batch: it is then counted as damage.)
  *
  * Compaction copies into a fresh segment that names its victim and counts
  * only once its done word is programmed (after the copies are synced); from
@@ -30,7 +35,7 @@
  * never neither. Work is bounded: an append runs at most one compaction.
  *
  * One journal per firmware (module state), no heap: a static scratch of one
- * record (pool `journal_scratch`) and the list of uncommitted records (pool
+ * record (pool `journal_scratch`) and a count of uncommitted records (pool
  * `journal_pending`). The callbacks must not call back into the journal. */
 #ifndef JOURNAL_H
 #define JOURNAL_H
@@ -105,7 +110,7 @@ int journal_append_delete(const char *msg_id);
 
 /* Makes every record appended since the last commit durable: 0, or
  * MG_ERR_IO (then none of them may be reported as stored; they stay
- * pending). Two syncs whatever the number of records; none when nothing is
+ * pending). One sync whatever the number of records; none when nothing is
  * pending. */
 int journal_commit(void);
 
