@@ -104,7 +104,9 @@ static uint32_t arm_crc(uint32_t crc, const uint8_t *p, size_t len)
 }
 #endif
 
-static int fast;   /* the CPU has the instructions (set by fill()) */
+#if defined(HAVE_FOLD) || defined(HAVE_ARM_CRC)
+static int fast;   /* the CPU has the instructions (set on first use) */
+#endif
 
 uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
 {
