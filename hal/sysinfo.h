@@ -44,6 +44,19 @@ struct hal_sysinfo_cpu {
     uint64_t user, nice, system, idle, iowait, irq, softirq, steal;
 };
 
+/* Swap space, in kB (both 0 without swap). */
+struct hal_sysinfo_swap {
+    uint64_t total_kb;      /* SwapTotal */
+    uint64_t free_kb;       /* SwapFree */
+};
+
+/* Bytes received and sent since boot over every interface but the
+ * loopback (/proc/net/dev); only differences mean much. */
+struct hal_sysinfo_net {
+    uint64_t rx_bytes, tx_bytes;
+    uint32_t interfaces;    /* how many were summed */
+};
+
 /* This process's memory, in kB. */
 struct hal_sysinfo_self {
     uint64_t rss_kb;        /* VmRSS: resident now */
@@ -64,6 +77,14 @@ int hal_sysinfo_load(struct hal_sysinfo_load *out);
 /* MemTotal, MemAvailable and MemFree (/proc/meminfo; MemAvailable needs
  * Linux 3.14 or later, an older kernel gets MG_ERR_CORRUPT). */
 int hal_sysinfo_mem(struct hal_sysinfo_mem *out);
+
+/* SwapTotal and SwapFree (/proc/meminfo). */
+int hal_sysinfo_swap(struct hal_sysinfo_swap *out);
+
+/* Receive and transmit bytes summed over the interfaces of /proc/net/dev
+ * except "lo" (its two header lines are checked, so another format is
+ * MG_ERR_CORRUPT, not zeros). */
+int hal_sysinfo_net(struct hal_sysinfo_net *out);
 
 /* The aggregate "cpu " line of /proc/stat. */
 int hal_sysinfo_cpu(struct hal_sysinfo_cpu *out);

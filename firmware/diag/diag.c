@@ -4,6 +4,7 @@
 
 #include "board.h"
 #include "clock.h"
+#include "flash.h"
 #include "heap_guard.h"
 #include "loop.h"
 #include "lwip/priv/tcp_priv.h"
@@ -103,6 +104,21 @@ static void tcp_json(struct textbuf *b)
                    (unsigned)lwip_stats.tcp.xmit);
 }
 
+/* Flash use since boot; the stores report their lifetime wear themselves. */
+static void flash_json(struct textbuf *b)
+{
+    struct hal_flash_stats f;
+    uint32_t sector, most = 0;
+
+    hal_flash_stats(&f);
+    for (sector = 0; sector < HAL_FLASH_SECTORS; sector++)
+        if (hal_flash_erase_count(sector) > most)
+            most = hal_flash_erase_count(sector);
+    textbuf_printf(b, ",\"flash\":{\"programs\":%lu,\"bytesProgrammed\":%llu,\"erases\":%lu,"
+                   "\"mostErasesOfASector\":%u,\"norViolations\":%lu}", f.programs,
+                   (unsigned long long)f.bytes_programmed, f.erases, most, f.nor_violations);
+}
+
 void diag_firmware_json(struct textbuf *b)
 {
     struct heap_stats hs;
@@ -125,6 +141,8 @@ void diag_firmware_json(struct textbuf *b)
                    h.ws_messages, h.ws_errors);
     tcp_json(b);
     textbuf_printf(b, ",\"net\":{\"rxFrames\":%lu,\"txFrames\":%lu,\"txDropped\":%lu,"
-                   "\"rxDropped\":%lu}}", n.rx_frames, n.tx_frames, n.tx_dropped,
+                   "\"rxDropped\":%lu}", n.rx_frames, n.tx_frames, n.tx_dropped,
                    netif_tap_rx_dropped());
+    flash_json(b);
+    textbuf_printf(b, "}");
 }

@@ -207,6 +207,35 @@ static size_t ws_connections(void)
     return n;
 }
 
+void relay_summary_json(struct textbuf *b, const struct relay_summary *s)
+{
+    textbuf_printf(b, "\"uptimeSec\":%llu,\"counts\":{\"users\":%zu,\"prekeys\":%zu,"
+                   "\"queuedMessages\":%zu,\"activeConnections\":%zu},"
+                   "\"queueDepthHistogram\":{\"0\":%u,\"1-5\":%u,\"6-20\":%u,\"21+\":%u}",
+                   (unsigned long long)s->uptime_s, s->users, s->prekeys, s->queued,
+                   s->connections, s->histogram[0], s->histogram[1], s->histogram[2],
+                   s->histogram[3]);
+}
+
+/* The summary, plus the bytes queued and the oldest deposit time. */
+static void summarize(struct relay_summary *out, unsigned long *bytes, int64_t *oldest)
+{
+    histogram(out->histogram, bytes, oldest);
+    out->uptime_s = (hal_clock_ms() - started_ms) / 1000;
+    out->users = users_count();
+    out->prekeys = users_bundles();
+    out->queued = mailbox_count();
+    out->connections = ws_connections();
+}
+
+void relay_get_summary(struct relay_summary *out)
+{
+    unsigned long bytes;
+    int64_t oldest;
+
+    summarize(out, &bytes, &oldest);
+}
+
 /* The relay's /diagnostics document (PROTOCOLS.md 1) with its own figures
  * under "relay" and the firmware's under "firmware"; NULL if it outgrew its
  * buffer. */
@@ -215,21 +244,18 @@ static const char *diagnostics_json(size_t *len)
     static char doc[12 * 1024];
     struct forward_stats fw;
     struct journal_stats js;
+    struct relay_summary sum;
     struct textbuf b;
-    unsigned h[4];
     unsigned long bytes;
     int64_t oldest, now = now_wall();
 
-    histogram(h, &bytes, &oldest);
+    summarize(&sum, &bytes, &oldest);
     journal_get_stats(&js);
     forward_get_stats(&fw);
     textbuf_init(&b, doc, sizeof(doc));
-    textbuf_printf(&b, "{\"uptimeSec\":%llu,\"counts\":{\"users\":%zu,\"prekeys\":%zu,"
-                   "\"queuedMessages\":%zu,\"activeConnections\":%zu},"
-                   "\"queueDepthHistogram\":{\"0\":%u,\"1-5\":%u,\"6-20\":%u,\"21+\":%u},"
-                   "\"metrics\":",
-                   (unsigned long long)((hal_clock_ms() - started_ms) / 1000), users_count(),
-                   users_bundles(), mailbox_count(), ws_connections(), h[0], h[1], h[2], h[3]);
+    textbuf_printf(&b, "{");
+    relay_summary_json(&b, &sum);
+    textbuf_printf(&b, ",\"metrics\":");
     if (metrics_len)
         textbuf_printf(&b, "%.*s", (int)metrics_len, metrics);
     else
@@ -239,14 +265,14 @@ static const char *diagnostics_json(size_t *len)
                    "\"depositsPerSec\":%.1f,\"deliveriesPerSec\":%.1f,"
                    "\"journal\":{\"ok\":%s,\"segments\":%u,\"segmentsFree\":%u,\"bytesTotal\":%u,"
                    "\"bytesUsed\":%u,\"compactions\":%lu,\"tornVoided\":%lu,\"damaged\":%lu,"
-                   "\"commits\":%lu},\"forward\":{\"queued\":%lu,\"sent\":%lu,"
+                   "\"commits\":%lu,\"erasesMin\":%u,\"erasesMax\":%u},\"forward\":{\"queued\":%lu,\"sent\":%lu,"
                    "\"retries\":%lu,\"failed\":%lu,\"dropped\":%lu,\"pending\":%u}},"
                    "\"firmware\":",
                    st.deposits, st.deliveries, st.acks, st.expired, st.refused, bytes,
                    (long long)(oldest ? (now - oldest) / 1000 : 0), st.deposits_per_s,
                    st.deliveries_per_s, journal_ok ? "true" : "false", js.segments,
                    js.segments_free, js.bytes_total, js.bytes_used, js.compactions,
-                   js.torn_voided, js.damaged, js.commits, fw.queued, fw.sent, fw.retries,
+                   js.torn_voided, js.damaged, js.commits, js.erases_min, js.erases_max, fw.queued, fw.sent, fw.retries,
                    fw.failed, fw.dropped, fw.pending);
     diag_firmware_json(&b);
     textbuf_printf(&b, "}");

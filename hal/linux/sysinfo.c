@@ -316,6 +316,25 @@ int hal_sysinfo_mem(struct hal_sysinfo_mem *out)
     return rc;
 }
 
+int hal_sysinfo_swap(struct hal_sysinfo_swap *out)
+{
+    struct hal_sysinfo_swap w = { 0, 0 };
+    struct kb_field fields[] = {
+        { "SwapTotal:", &w.total_kb, false },
+        { "SwapFree:", &w.free_kb, false },
+    };
+    int rc;
+
+    if (!out)
+        return MG_ERR_INVAL;
+    rc = scan_kb("meminfo", fields, sizeof(fields) / sizeof(fields[0]));
+    if (rc == 0 && w.free_kb > w.total_kb)
+        rc = MG_ERR_CORRUPT;
+    if (rc == 0)
+        *out = w;
+    return rc;
+}
+
 int hal_sysinfo_self(struct hal_sysinfo_self *out)
 {
     struct hal_sysinfo_self s = { 0, 0 };
@@ -330,6 +349,62 @@ int hal_sysinfo_self(struct hal_sysinfo_self *out)
     rc = scan_kb("self/status", fields, sizeof(fields) / sizeof(fields[0]));
     if (rc == 0)
         *out = s;
+    return rc;
+}
+
+/* --- /proc/net/dev: two header lines, then per interface
+ * "  eth0: rx_bytes packets errs drop fifo frame compressed multicast
+ *  tx_bytes packets ..." (older kernels put no blank after the colon). */
+
+struct net_scan {
+    struct hal_sysinfo_net net;
+    unsigned line;
+};
+
+static int net_line(const char *line, size_t len, void *ctx)
+{
+    struct net_scan *s = ctx;
+    struct cur c = cur_of(line, len);
+    const char *name;
+    uint64_t v[9];
+    size_t i, name_len;
+
+    if (s->line++ < 2) {   /* "Inter-|   Receive ...", " face |bytes ..." */
+        return memchr(line, '|', len) ? SCAN_MORE : MG_ERR_CORRUPT;
+    }
+    (void)take_blank(&c);
+    name = c.p;
+    while (c.p < c.end && *c.p != ':')
+        c.p++;
+    name_len = (size_t)(c.p - name);
+    if (name_len == 0 || !take_char(&c, ':'))
+        return MG_ERR_CORRUPT;
+    for (i = 0; i < 9; i++) {
+        (void)take_blank(&c);
+        if (!take_u64(&c, &v[i]))
+            return MG_ERR_CORRUPT;
+    }
+    if (name_len == 2 && memcmp(name, "lo", 2) == 0)
+        return SCAN_MORE;
+    s->net.rx_bytes += v[0];
+    s->net.tx_bytes += v[8];
+    s->net.interfaces++;
+    return SCAN_MORE;
+}
+
+int hal_sysinfo_net(struct hal_sysinfo_net *out)
+{
+    struct net_scan s;
+    int rc;
+
+    if (!out)
+        return MG_ERR_INVAL;
+    memset(&s, 0, sizeof(s));
+    rc = scan_lines("net/dev", net_line, &s);
+    if (rc == 0 && s.line < 2)
+        rc = MG_ERR_CORRUPT;
+    if (rc == 0)
+        *out = s.net;
     return rc;
 }
 

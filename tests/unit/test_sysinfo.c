@@ -70,7 +70,7 @@ MG_TEST(test_sysinfo_this_process_is_resident_and_its_peak_is_no_lower)
 
 static char dir[64];
 static const char *const files[] = { "uptime", "loadavg", "meminfo", "stat",
-                                      "self/status" };
+                                      "self/status", "net/dev" };
 
 static int put(const char *name, const char *text, size_t len)
 {
@@ -103,6 +103,9 @@ static void with_fixtures(void (*body)(void))
         test_fail(__FILE__, __LINE__, "mkdtemp failed");
         return;
     }
+    snprintf(path, sizeof(path), "%s/net", dir);
+    if (mkdir(path, 0700) != 0)
+        test_fail(__FILE__, __LINE__, "mkdir %s failed", path);
     snprintf(path, sizeof(path), "%s/self", dir);
     if (mkdir(path, 0700) != 0) {
         test_fail(__FILE__, __LINE__, "mkdir %s failed", path);
@@ -116,6 +119,8 @@ static void with_fixtures(void (*body)(void))
         unlink(path);
     }
     snprintf(path, sizeof(path), "%s/self", dir);
+    rmdir(path);
+    snprintf(path, sizeof(path), "%s/net", dir);
     rmdir(path);
     rmdir(dir);
 }
@@ -135,6 +140,7 @@ static int read_named(const char *name, bool *untouched)
         struct hal_sysinfo_mem mem;
         struct hal_sysinfo_cpu cpu;
         struct hal_sysinfo_self self;
+        struct hal_sysinfo_net net;
     } out, fresh;
     int rc = MG_ERR_INVAL;
 
@@ -150,6 +156,8 @@ static int read_named(const char *name, bool *untouched)
         rc = hal_sysinfo_cpu(&out.cpu);
     else if (strcmp(name, "self/status") == 0)
         rc = hal_sysinfo_self(&out.self);
+    else if (strcmp(name, "net/dev") == 0)
+        rc = hal_sysinfo_net(&out.net);
     *untouched = memcmp(&out, &fresh, sizeof(out)) == 0;
     return rc;
 }
@@ -557,4 +565,90 @@ MG_TEST(test_sysinfo_busy_refuses_null_samples)
 
     CHECK_EQ(hal_sysinfo_cpu_busy_x100(NULL, &a), MG_ERR_INVAL);
     CHECK_EQ(hal_sysinfo_cpu_busy_x100(&a, NULL), MG_ERR_INVAL);
+}
+
+/* --- swap and network ------------------------------------------------------ */
+
+MG_TEST(test_sysinfo_this_machine_has_swap_figures_and_network_counters)
+{
+    struct hal_sysinfo_swap w;
+    struct hal_sysinfo_net n;
+
+    hal_sysinfo_set_root(NULL);
+    CHECK_EQ(hal_sysinfo_swap(&w), MG_OK);
+    CHECK(w.free_kb <= w.total_kb);
+    CHECK_EQ(hal_sysinfo_net(&n), MG_OK);
+}
+
+FIXTURE_TEST(test_sysinfo_swap_is_swaptotal_and_swapfree)
+{
+    struct hal_sysinfo_swap w = { 1, 1 };
+
+    CHECK_EQ(put_str("meminfo", "MemTotal: 100 kB\nSwapCached: 5 kB\nSwapTotal:  2048 kB\n"
+                                "SwapFree:   512 kB\n"), 0);
+    CHECK_EQ(hal_sysinfo_swap(&w), MG_OK);
+    CHECK_EQ(w.total_kb, 2048);
+    CHECK_EQ(w.free_kb, 512);
+    CHECK_EQ(put_str("meminfo", "SwapTotal: 0 kB\nSwapFree: 0 kB\n"), 0);
+    CHECK_EQ(hal_sysinfo_swap(&w), MG_OK);
+    CHECK_EQ(w.total_kb + w.free_kb, 0);
+}
+
+FIXTURE_TEST(test_sysinfo_swap_missing_malformed_or_inconsistent_is_corrupt)
+{
+    struct hal_sysinfo_swap w = { 7, 7 };
+
+    CHECK_EQ(put_str("meminfo", "SwapTotal: 10 kB\n"), 0);
+    CHECK_EQ(hal_sysinfo_swap(&w), MG_ERR_CORRUPT);
+    CHECK_EQ(put_str("meminfo", "SwapTotal: 10 kB\nSwapFree: -1 kB\n"), 0);
+    CHECK_EQ(hal_sysinfo_swap(&w), MG_ERR_CORRUPT);
+    CHECK_EQ(put_str("meminfo", "SwapTotal: 10 kB\nSwapFree: 11 kB\n"), 0);
+    CHECK_EQ(hal_sysinfo_swap(&w), MG_ERR_CORRUPT);
+    CHECK_EQ(w.total_kb, 7);   /* untouched */
+}
+
+static const char net_head[] =
+    "Inter-|   Receive                                                |  Transmit\n"
+    " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs "
+    "drop fifo colls carrier compressed\n";
+
+FIXTURE_TEST(test_sysinfo_net_sums_every_interface_but_the_loopback)
+{
+    char text[1024];
+    struct hal_sysinfo_net n = { 1, 1, 1 };
+
+    snprintf(text, sizeof(text), "%s"
+             "    lo: 900000    100    0    0    0     0          0         0 900000    100    0    0    0     0       0          0\n"
+             "  eth0: 1000       10    0    0    0     0          0         0     2000      20    0    0    0     0       0          0\n"
+             "wlan0:300 3 0 0 0 0 0 0 400 4 0 0 0 0 0 0\n", net_head);
+    CHECK_EQ(put_str("net/dev", text), 0);
+    CHECK_EQ(hal_sysinfo_net(&n), MG_OK);
+    CHECK_EQ(n.rx_bytes, 1300);
+    CHECK_EQ(n.tx_bytes, 2400);
+    CHECK_EQ(n.interfaces, 2);
+    CHECK_EQ(put_str("net/dev", net_head), 0);   /* only the loopback's absence */
+    CHECK_EQ(hal_sysinfo_net(&n), MG_OK);
+    CHECK_EQ(n.rx_bytes + n.tx_bytes + n.interfaces, 0);
+}
+
+FIXTURE_TEST(test_sysinfo_net_missing_headerless_or_short_lines_are_refused)
+{
+    char text[1024];
+    struct hal_sysinfo_net n = { 5, 5, 5 };
+
+    CHECK_EQ(hal_sysinfo_net(&n), MG_ERR_NOENT);
+    CHECK_EQ(put_str("net/dev", "eth0: 1 2 3 4 5 6 7 8 9\n"), 0);
+    CHECK_EQ(hal_sysinfo_net(&n), MG_ERR_CORRUPT);
+    snprintf(text, sizeof(text), "%seth0: 1 2 3 4 5 6 7 8\n", net_head);
+    CHECK_EQ(put_str("net/dev", text), 0);
+    CHECK_EQ(hal_sysinfo_net(&n), MG_ERR_CORRUPT);
+    snprintf(text, sizeof(text), "%seth0 1 2 3 4 5 6 7 8 9\n", net_head);
+    CHECK_EQ(put_str("net/dev", text), 0);
+    CHECK_EQ(hal_sysinfo_net(&n), MG_ERR_CORRUPT);
+    snprintf(text, sizeof(text), "%seth0: 1 2 3 x 5 6 7 8 9\n", net_head);
+    CHECK_EQ(put_str("net/dev", text), 0);
+    CHECK_EQ(hal_sysinfo_net(&n), MG_ERR_CORRUPT);
+    CHECK_EQ(put_str("net/dev", ""), 0);
+    CHECK_EQ(hal_sysinfo_net(&n), MG_ERR_CORRUPT);
+    CHECK_EQ(n.rx_bytes, 5);   /* untouched */
 }
