@@ -9,7 +9,7 @@
  *   400 "Missing required fields" a required string absent, null, empty or
  *                                 not a string (as the reference's !field)
  *   400 "Invalid <field>"         present but not in the accepted form: ids
- *                                 and host names 1..63 / 1..127 of
+ *                                 and host names 1..63 of
  *                                 [A-Za-z0-9._-], keys "ed25519_" + 64 hex,
  *                                 tailscaleIP 2..45 of [0-9A-Fa-f.:],
  *                                 services [{type, port 1..65535,
@@ -35,11 +35,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "board.h"
 #include "diag/textbuf.h"
 #include "net/http_parse.h"
 
 #define COORD_SKEW_MS    60000     /* heartbeat timestamps: |now - ts| at most this */
 #define COORD_BODY_MAX   4096      /* bytes of a request body */
+/* The longest node object a listing holds (every field at its longest,
+ * BOARD_COORD_SERVICES services; a unit test builds it), and so the
+ * longest answer: a listing of a full registry. */
+#define COORD_NODE_JSON_MAX  1000
+#define COORD_ANSWER_MAX     (BOARD_COORD_NODES * (COORD_NODE_JSON_MAX + 1) + 256)
 
 /* Answers method path?query with body (len bytes) at monotonic now_ms and
  * wall-clock wall_ms: the status; the body is in out (out->overflow: it

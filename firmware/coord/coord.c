@@ -21,9 +21,19 @@ static int64_t seen_applied_at;
 static uint64_t next_check;
 static unsigned long marked_offline;
 
-/* One answer at a time, fitting the connection's send buffer with its
- * head (http_server.c keeps 16 KiB per connection). */
-static char doc[15 * 1024];
+/* Answers are written into answer; one larger than a connection's send
+ * buffer (a listing of many nodes) stays lent to that connection until it
+ * has all gone to TCP. Meanwhile answers are written into spare, and one
+ * that does not fit it is refused as busy. */
+static char answer[COORD_ANSWER_MAX];
+static char spare[4096];
+static int answer_lent;
+
+static void answer_returned(void *ctx)
+{
+    (void)ctx;
+    answer_lent = 0;
+}
 
 static uint64_t offline_after_ms(void)
 {
@@ -58,13 +68,23 @@ static void handle(struct http_conn *c, const struct http_request *req, const ch
         http_respond_error(c, 503, "coordinator_disabled");
         return;
     }
-    textbuf_init(&out, doc, sizeof(doc));
+    if (answer_lent)
+        textbuf_init(&out, spare, sizeof(spare));
+    else
+        textbuf_init(&out, answer, sizeof(answer));
     status = coord_api(req->method, req->path, req->query, body, len, hal_clock_ms(),
                        hal_clock_wall_ms(), &out);
-    if (out.overflow)
-        http_respond_error(c, 503, "response_too_large");
-    else
-        http_respond(c, status, "application/json", doc, out.len);
+    if (out.overflow) {
+        /* Only spare can overflow (COORD_ANSWER_MAX holds the longest). */
+        http_respond_with(c, 503, "Retry-After: 1\r\n", "application/json",
+                          "{\"error\":\"busy\"}", 16);
+    } else if (out.p == spare) {
+        http_respond(c, status, "application/json", spare, out.len);
+    } else {
+        answer_lent = 1;
+        http_respond_borrowed(c, status, "application/json", answer, out.len, answer_returned,
+                              NULL);
+    }
 }
 
 static const struct http_route routes[] = {

@@ -39,10 +39,12 @@ _Static_assert(NODE_REC_MAX <= RECSTORE_MAX_LEN && SOV_REC_MAX <= RECSTORE_MAX_L
                "a node and the sovereign set each fit one record");
 _Static_assert(BOARD_COORD_NODES + 1 <= RECSTORE_MAX_IDS, "one record id per node slot");
 /* A full registry of the largest nodes still fits the partition, so the
- * table, not the flash, is what fills first. */
-_Static_assert(BOARD_COORD_NODES * REC_SPAN(NODE_REC_MAX) + REC_SPAN(SOV_REC_MAX) <=
-               (BOARD_PART_REGISTRY_SIZE / BOARD_FLASH_SECTOR - 2) *
-                   (BOARD_FLASH_SECTOR - RECSTORE_SECT_HEAD),
+ * table, not the flash, is what fills first: records do not span sectors,
+ * so count whole sectors of node records, one for the sovereigns, and the
+ * two the record store keeps free (one for collection). */
+#define NODES_PER_SECTOR ((BOARD_FLASH_SECTOR - RECSTORE_SECT_HEAD) / REC_SPAN(NODE_REC_MAX))
+_Static_assert((BOARD_COORD_NODES + NODES_PER_SECTOR - 1) / NODES_PER_SECTOR + 1 + 2 <=
+               BOARD_PART_REGISTRY_SIZE / BOARD_FLASH_SECTOR,
                "the registry partition holds a full registry");
 _Static_assert(BOARD_PART_REGISTRY_SIZE / BOARD_FLASH_SECTOR <= RECSTORE_MAX_SECTORS,
                "the record store covers the registry partition");

@@ -24,10 +24,10 @@
 #include "pool.h"
 
 #define COORD_ID_MAX        64    /* bytes with the NUL: a node id */
-#define COORD_HOST_MAX      128   /* tailscaleHostname */
+#define COORD_HOST_MAX      64    /* tailscaleHostname: a DNS label */
 #define COORD_IP_MAX        46    /* tailscaleIP (an IPv6 text fits) */
-#define COORD_SVC_TYPE_MAX  32
-#define COORD_SVC_KEY_MAX   96    /* a service's publicKey, any text form */
+#define COORD_SVC_TYPE_MAX  24
+#define COORD_SVC_KEY_MAX   80    /* a service's publicKey: an ed25519_ key, base64 */
 #define COORD_DESC_MAX      64    /* a sovereign's description */
 
 /* The tables' pools (node slots in use, corrupt ones included; sovereigns). */

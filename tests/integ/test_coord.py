@@ -313,15 +313,28 @@ def test_the_registry_survives_a_reboot(gw, coord):
     assert coord.register(NODE, "validator-002")[0] == 409
 
 
-def test_a_full_registry_answers_registry_full_and_changes_nothing(coord):
+def test_a_full_registry_answers_registry_full_and_lists_whole(gw, coord):
     total = coord.counts()["total"]
+    host = "h" * 63
+    services = [{"type": f"svc{k}", "port": 9000 + k, "publicKey": "k" * 79} for k in range(4)]
     for i in range(64 - total):
-        assert coord.register(NODE, f"fill-{i}")[0] == 201
+        assert coord.register(NODE, f"fill-{i}", host=host, services=services)[0] == 201
     assert coord.register(NODE, "one-too-many") == (503, {"error": "registry_full"})
     assert coord.counts()["total"] == 64
     assert coord.get("/nodes/one-too-many")[0] == 404
-    st, doc = coord.get("/nodes?status=pending")
-    assert st == 200 and len(doc["nodes"]) == 64 - total
+    # Far more than a connection's 16 KiB send buffer, whole and well formed.
+    st, hdrs, body = gw.request("GET", "/nodes?status=pending", port=PORT)
+    assert st == 200 and len(body) > 32 * 1024
+    assert int(hdrs["content-length"]) == len(body)
+    nodes = json.loads(body)["nodes"]
+    assert [n["id"] for n in nodes] == [f"fill-{i}" for i in range(64 - total)]
+    assert all(n["services"] == services and n["tailscale_hostname"] == host for n in nodes)
+    # Two at once on one keep-alive connection, pipelined.
+    req = b"GET /topology HTTP/1.1\r\nHost: x\r\n\r\n"
+    raw = gw.raw(req + req[:-2] + b"Connection: close\r\n\r\n", port=PORT)
+    assert raw.count(b"HTTP/1.1 200 OK") == 2
+    first = raw.split(b"\r\n\r\n", 1)[1]
+    assert json.loads(first[:first.index(b"HTTP/1.1 200")])["counts"]["total"] == 64
 
 
 def test_no_heap_calls_after_seal_with_the_coordinator_running(gw):

@@ -26,7 +26,7 @@
 #define WALL 1700000000000LL   /* the gateway's wall clock in these tests */
 #define NOW  5000ull           /* and its monotonic one */
 
-static char resp[16 * 1024];
+static char resp[COORD_ANSWER_MAX];
 static int status;
 
 /* A party with a key: seed 31 x 00 then n (n = 1 is the protocol's). */
@@ -654,20 +654,65 @@ FLASH_TEST(test_coord_nodes_by_id_topology_and_health_answer_their_shapes)
     registry_reset();
 }
 
-/* The largest registry's listing must fit the answer buffer of coord.c. */
-FLASH_TEST(test_coord_a_full_registry_of_typical_nodes_lists_within_one_answer)
+/* Registers node i with every field at its longest. */
+static int register_longest(const struct party *p, int i)
+{
+    char id[COORD_ID_MAX], host[COORD_HOST_MAX], ip[COORD_IP_MAX], msg[512], sig[141];
+    static char body[COORD_BODY_MAX];
+    size_t n;
+    int k;
+
+    memset(id, 'i', sizeof(id) - 1);
+    id[sizeof(id) - 1] = '\0';
+    id[0] = (char)('a' + i / 26);
+    id[1] = (char)('a' + i % 26);
+    memset(host, 'h', sizeof(host) - 1);
+    host[sizeof(host) - 1] = '\0';
+    memset(ip, '1', sizeof(ip) - 1);
+    ip[sizeof(ip) - 1] = '\0';
+    coord_register_message(id, p->key, host, msg, sizeof(msg));
+    sign(p, msg, sig);
+    n = (size_t)snprintf(body, sizeof(body), "{\"nodeId\":\"%s\",\"publicKey\":\"%s\","
+                         "\"tailscaleHostname\":\"%s\",\"tailscaleIP\":\"%s\",\"signature\":"
+                         "\"%s\",\"services\":[", id, p->key, host, ip, sig);
+    for (k = 0; k < BOARD_COORD_SERVICES; k++)
+        n += (size_t)snprintf(body + n, sizeof(body) - n, "%s{\"type\":\"%.*s\",\"port\":65535,"
+                              "\"publicKey\":\"%.*s\"}", k ? "," : "",
+                              COORD_SVC_TYPE_MAX - 1, "ttttttttttttttttttttttttttttttttttttttttt",
+                              COORD_SVC_KEY_MAX - 1,
+                              "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+                              "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk");
+    snprintf(body + n, sizeof(body) - n, "]}");
+    return post("/register", body);
+}
+
+/* COORD_ANSWER_MAX (coord.c's answer buffer) holds the listings of a full
+ * registry of the longest nodes, and one such node is COORD_NODE_JSON_MAX
+ * at most even with its detail. */
+FLASH_TEST(test_coord_a_full_registry_of_the_longest_nodes_lists_within_one_answer)
 {
     struct party p = party(2);
-    char id[16];
+    char path[96];
     int i;
 
     CHECK_EQ(mount(), 0);
-    for (i = 0; i < BOARD_COORD_NODES; i++) {
-        snprintf(id, sizeof(id), "node-%02d", i);
-        CHECK_EQ(register_node(&p, id, ",\"tailscaleIP\":\"100.64.0.1\",\"services\":"
-                                       "[{\"type\":\"relay\",\"port\":8080}]"), 201);
-    }
+    for (i = 0; i < BOARD_COORD_NODES; i++)
+        CHECK_EQ(register_longest(&p, i), 201);
+    CHECK_EQ(registry_at(0)->n_services, BOARD_COORD_SERVICES);
+    CHECK_EQ(strlen(registry_at(0)->services[0].key), COORD_SVC_KEY_MAX - 1);
+    CHECK_EQ(strlen(registry_at(0)->host), COORD_HOST_MAX - 1);
+    snprintf(path, sizeof(path), "/nodes/%s", registry_at(0)->id);
+    CHECK_EQ(get(path), 200);
+    CHECK(strlen(resp) <= COORD_NODE_JSON_MAX);
+    CHECK(strlen(resp) > COORD_NODE_JSON_MAX - 64);   /* the bound is tight */
+    CHECK_EQ(get("/nodes?status=pending"), 200);
+    CHECK(strlen(resp) > 16 * 1024);                  /* more than one send buffer */
     CHECK_EQ(get("/topology"), 200);
-    CHECK(strlen(resp) < 15 * 1024);
+    /* Every node rewritten (collection moves them), then back from flash. */
+    for (i = 0; i < BOARD_COORD_NODES; i++)
+        CHECK_EQ(registry_set_status(registry_at((size_t)i)->id, COORD_DENIED, NOW), 0);
+    registry_reset();
+    CHECK_EQ(mount(), 0);
+    CHECK_EQ(registry_count(COORD_DENIED), BOARD_COORD_NODES);
     registry_reset();
 }
