@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "coord/signing.h"
+#include "coord/keytext.h"
 #include "crypto.h"
 #include "hex.h"
 #include "json/json.h"

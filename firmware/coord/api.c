@@ -70,15 +70,6 @@ static int valid_ip(const char *s)
     return 1;
 }
 
-/* Free text we write back into JSON as it is. */
-static int valid_text(const char *s)
-{
-    for (; *s; s++)
-        if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
-            return 0;
-    return 1;
-}
-
 /* A string member into out: 1 present, 0 absent / null / not a string /
  * empty (the reference's !field), -1 too long or not a valid string. */
 static int get_str(const struct json_doc *d, int obj, const char *key, char *out, size_t cap)
@@ -166,7 +157,7 @@ static int read_services(const struct json_doc *d, struct coord_node *n, struct 
             get_str(d, i, "type", s->type, sizeof(s->type)) != 1 ||
             !valid_name(s->type, sizeof(s->type) - 1) || json_int(d, p, &port) != 0 ||
             port < 1 || port > 65535 || get_str(d, i, "publicKey", s->key, sizeof(s->key)) < 0 ||
-            !valid_text(s->key))
+            !coord_is_plain(s->key))
             return error(out, 400, "Invalid services");
         s->port = (uint16_t)port;
         n->n_services++;
@@ -281,7 +272,7 @@ static int do_sovereign_add(const char *body, size_t len, struct textbuf *out)
         return MISSING(out);
     if (have < 0 || coord_key_parse(key, pub) != 0)
         return error(out, 400, "Invalid publicKey");
-    if (get_str(&d, 0, "description", desc, sizeof(desc)) < 0 || !valid_text(desc))
+    if (get_str(&d, 0, "description", desc, sizeof(desc)) < 0 || !coord_is_plain(desc))
         return error(out, 400, "Invalid description");
     /* The message names the key as sent, as the signer wrote it. */
     mlen = coord_action_message("sovereign-add", key, msg, sizeof(msg));

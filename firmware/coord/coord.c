@@ -8,7 +8,7 @@
 #include "console/console.h"
 #include "coord/api.h"
 #include "coord/registry.h"
-#include "coord/signing.h"
+#include "coord/keytext.h"
 #include "diag/log.h"
 #include "diag/textbuf.h"
 #include "mg_err.h"

@@ -4,35 +4,7 @@
 #include <string.h>
 
 #include "crypto.h"
-#include "hex.h"
 #include "mg_err.h"
-
-static int parse_hex_after(const char *text, const char *prefix, uint8_t *out, size_t n)
-{
-    size_t plen = strlen(prefix);
-
-    if (strncmp(text, prefix, plen) != 0 || strlen(text + plen) != 2 * n)
-        return MG_ERR_INVAL;
-    return hex_decode(text + plen, 2 * n, out, n) == (long)n ? 0 : MG_ERR_INVAL;
-}
-
-int coord_key_parse(const char *text, uint8_t pub[ED25519_PUB_LEN])
-{
-    return parse_hex_after(text, "ed25519_", pub, ED25519_PUB_LEN);
-}
-
-void coord_key_format(const uint8_t pub[ED25519_PUB_LEN], char out[COORD_KEY_TEXT])
-{
-    memcpy(out, "ed25519_", 8);
-    hex_encode(pub, ED25519_PUB_LEN, out + 8);
-}
-
-int coord_sig_parse(const char *text, uint8_t sig[ED25519_SIG_LEN])
-{
-    if (parse_hex_after(text, "ed25519_sig_", sig, ED25519_SIG_LEN) == 0)
-        return 0;
-    return parse_hex_after(text, "ed25519_", sig, ED25519_SIG_LEN);
-}
 
 int coord_verify(const uint8_t pub[ED25519_PUB_LEN], const char *msg, size_t len,
                  const char *sig_text)
@@ -45,9 +17,7 @@ int coord_verify(const uint8_t pub[ED25519_PUB_LEN], const char *msg, size_t len
     return ed25519_verify(pub, digest, sizeof(digest), sig, sizeof(sig)) == 0 ? 0 : MG_ERR_AUTH;
 }
 
-/* A value written into the message as it is: printable ASCII without '"'
- * and '\\', which every JSON encoder writes unescaped. */
-static int plain(const char *s)
+int coord_is_plain(const char *s)
 {
     for (; *s; s++)
         if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
@@ -66,7 +36,7 @@ static int finish(int n, size_t cap)
 int coord_register_message(const char *id, const char *key, const char *host, char *out,
                            size_t cap)
 {
-    if (!plain(id) || !plain(key) || !plain(host))
+    if (!coord_is_plain(id) || !coord_is_plain(key) || !coord_is_plain(host))
         return MG_ERR_INVAL;
     return finish(snprintf(out, cap, "{\"nodeId\":\"%s\",\"publicKey\":\"%s\","
                                      "\"tailscaleHostname\":\"%s\"}", id, key, host), cap);

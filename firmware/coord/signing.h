@@ -1,34 +1,25 @@
-/* The coordinator's keys, signatures and signed messages (PROTOCOLS.md 3).
- *
- * Text forms: a key is "ed25519_" + 64 hex digits, a signature
- * "ed25519_sig_" + 128 hex digits ("ed25519_" + 128 is accepted too); hex
- * of either case is read, lowercase is written. Ed25519 signs SHA-256 of
- * the message, not the message (the reference's quirk, kept on the wire);
- * verification is strict (crypto/ed25519.h: S < L, canonical R and A). */
+/* The coordinator's signed messages and their verification (PROTOCOLS.md
+ * 3). Ed25519 signs SHA-256 of the message, not the message (the
+ * reference's quirk, kept on the wire); verification is strict
+ * (crypto/ed25519.h: S < L, canonical R and A). Text forms of keys and
+ * signatures: coord/keytext.h. */
 #ifndef COORD_SIGNING_H
 #define COORD_SIGNING_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coord/keytext.h"
 #include "ed25519.h"
-
-#define COORD_KEY_TEXT  (8 + 2 * ED25519_PUB_LEN + 1)   /* "ed25519_" + hex + NUL */
-
-/* Reads a key's text (NUL-terminated) into pub; 0, or MG_ERR_INVAL for a
- * wrong prefix, length or digit. */
-int coord_key_parse(const char *text, uint8_t pub[ED25519_PUB_LEN]);
-
-/* Writes pub as "ed25519_<lowercase hex>" into out. */
-void coord_key_format(const uint8_t pub[ED25519_PUB_LEN], char out[COORD_KEY_TEXT]);
-
-/* Reads a signature's text into sig; 0, or MG_ERR_INVAL. */
-int coord_sig_parse(const char *text, uint8_t sig[ED25519_SIG_LEN]);
 
 /* 0 when sig_text is a well-formed signature by pub over SHA-256(msg);
  * MG_ERR_AUTH for anything else (malformed text included). */
 int coord_verify(const uint8_t pub[ED25519_PUB_LEN], const char *msg, size_t len,
                  const char *sig_text);
+
+/* 1 when s is printable ASCII without '"' and '\\': text that every JSON
+ * encoder writes as it is, so it goes into messages and answers unescaped. */
+int coord_is_plain(const char *s);
 
 /* The registration message: {"nodeId":"<id>","publicKey":"<key>",
  * "tailscaleHostname":"<host>"} with the three values as the node sent
