@@ -87,6 +87,19 @@ static int get_str(const struct json_doc *d, int obj, const char *key, char *out
     return n > 0;
 }
 
+/* An optional string member: as get_str(), but present with another type
+ * than string or null is -1 (invalid), not 0 (absent). */
+static int opt_str(const struct json_doc *d, int obj, const char *key, char *out, size_t cap)
+{
+    enum json_kind k = json_kind(d, json_get(d, obj, key));
+
+    if (k != JSON_STRING && k != JSON_NULL) {
+        out[0] = '\0';
+        return -1;
+    }
+    return get_str(d, obj, key, out, cap);
+}
+
 static int parse_body(struct json_doc *d, const char *body, size_t len)
 {
     return json_parse(d, body, len, tokens, API_TOKENS) == 0 && json_kind(d, 0) == JSON_OBJECT
@@ -156,7 +169,7 @@ static int read_services(const struct json_doc *d, struct coord_node *n, struct 
         if (json_kind(d, i) != JSON_OBJECT ||
             get_str(d, i, "type", s->type, sizeof(s->type)) != 1 ||
             !valid_name(s->type, sizeof(s->type) - 1) || json_int(d, p, &port) != 0 ||
-            port < 1 || port > 65535 || get_str(d, i, "publicKey", s->key, sizeof(s->key)) < 0 ||
+            port < 1 || port > 65535 || opt_str(d, i, "publicKey", s->key, sizeof(s->key)) < 0 ||
             !coord_is_plain(s->key))
             return error(out, 400, "Invalid services");
         s->port = (uint16_t)port;
@@ -187,7 +200,7 @@ static int do_register(const char *body, size_t len, uint64_t now_ms, int64_t wa
         return error(out, 400, "Invalid publicKey");
     if (have[2] < 0 || !valid_name(n.host, sizeof(n.host) - 1))
         return error(out, 400, "Invalid tailscaleHostname");
-    have[3] = get_str(&d, 0, "tailscaleIP", n.ip, sizeof(n.ip));
+    have[3] = opt_str(&d, 0, "tailscaleIP", n.ip, sizeof(n.ip));
     if (have[3] < 0 || (have[3] && !valid_ip(n.ip)))
         return error(out, 400, "Invalid tailscaleIP");
     rc = read_services(&d, &n, out);
@@ -272,7 +285,7 @@ static int do_sovereign_add(const char *body, size_t len, struct textbuf *out)
         return MISSING(out);
     if (have < 0 || coord_key_parse(key, pub) != 0)
         return error(out, 400, "Invalid publicKey");
-    if (get_str(&d, 0, "description", desc, sizeof(desc)) < 0 || !coord_is_plain(desc))
+    if (opt_str(&d, 0, "description", desc, sizeof(desc)) < 0 || !coord_is_plain(desc))
         return error(out, 400, "Invalid description");
     /* The message names the key as sent, as the signer wrote it. */
     mlen = coord_action_message("sovereign-add", key, msg, sizeof(msg));
@@ -313,7 +326,7 @@ static int do_heartbeat(const char *body, size_t len, uint64_t now_ms, int64_t w
     if (json_int(&d, json_get(&d, 0, "timestamp"), &ts) != 0 || ts < wall_ms - COORD_SKEW_MS ||
         ts > wall_ms + COORD_SKEW_MS)
         return BAD_TIME(out);
-    have = get_str(&d, 0, "tailscaleIP", ip, sizeof(ip));
+    have = opt_str(&d, 0, "tailscaleIP", ip, sizeof(ip));
     if (have < 0 || (have && !valid_ip(ip)))
         return error(out, 400, "Invalid tailscaleIP");
     mlen = coord_heartbeat_message(id, ts, msg, sizeof(msg));
@@ -338,7 +351,8 @@ static int get_nodes(struct http_str query, struct textbuf *out)
     size_t i, k = 0;
     int n = http_query_param(&query, "status", name, sizeof(name));
 
-    if (n != MG_ERR_NOENT && (n < 0 || coord_status_parse(name, &want) != 0))
+    /* Absent or empty is the default, as the reference's status || 'active'. */
+    if (n != MG_ERR_NOENT && n != 0 && (n < 0 || coord_status_parse(name, &want) != 0))
         return error(out, 400, "Invalid status");
     textbuf_printf(out, "{\"nodes\":[");
     for (i = 0; i < registry_slots(); i++) {

@@ -295,6 +295,11 @@ FLASH_TEST(test_coord_register_bad_input_is_refused_and_changes_nothing)
         { "{\"nodeId\":\"n1\",\"publicKey\":\"" VECTOR_KEY "\",\"tailscaleHostname\":\"h\","
           "\"tailscaleIP\":\"x\"}", 400, "{\"error\":\"Invalid tailscaleIP\"}" },
         { "{\"nodeId\":\"n1\",\"publicKey\":\"" VECTOR_KEY "\",\"tailscaleHostname\":\"h\","
+          "\"tailscaleIP\":[]}", 400, "{\"error\":\"Invalid tailscaleIP\"}" },
+        { "{\"nodeId\":\"n1\",\"publicKey\":\"" VECTOR_KEY "\",\"tailscaleHostname\":\"h\","
+          "\"services\":[{\"type\":\"relay\",\"port\":1,\"publicKey\":5}]}", 400,
+          "{\"error\":\"Invalid services\"}" },
+        { "{\"nodeId\":\"n1\",\"publicKey\":\"" VECTOR_KEY "\",\"tailscaleHostname\":\"h\","
           "\"services\":{}}", 400, "{\"error\":\"Invalid services\"}" },
         { "{\"nodeId\":\"n1\",\"publicKey\":\"" VECTOR_KEY "\",\"tailscaleHostname\":\"h\","
           "\"services\":[{\"type\":\"relay\",\"port\":0}]}", 400,
@@ -642,6 +647,8 @@ FLASH_TEST(test_coord_nodes_by_id_topology_and_health_answer_their_shapes)
     CHECK(said("{\"error\":\"Node not found\"}"));
     CHECK_EQ(get("/nodes?status=bogus"), 400);
     CHECK(said("{\"error\":\"Invalid status\"}"));
+    CHECK_EQ(get("/nodes?status="), 200);   /* empty: the default, active */
+    CHECK(strstr(resp, "\"id\":\"n1\"") != NULL && strstr(resp, "n2") == NULL);
     CHECK_EQ(get("/topology"), 200);
     CHECK(said("{\"nodes\":[{\"id\":\"n1\",\"status\":\"active\",\"tailscale_hostname\":"
                "\"host-x\",\"tailscale_ip\":null,\"services\":[],\"last_heartbeat\":null},"
