@@ -5,7 +5,8 @@
  * call it directly.
  *
  * Answers, beyond the reference's (all {"error":"..."} with status):
- *   400 "Invalid JSON body"       body not one JSON object
+ *   400 "Invalid JSON body"       body not one JSON object (or one of more
+ *                                 than 128 values: no request needs them)
  *   400 "Missing required fields" a required string absent, null, empty or
  *                                 not a string (as the reference's !field)
  *   400 "Invalid <field>"         present but not in the accepted form: ids

@@ -163,9 +163,7 @@ static int coord_init(void)
         log_printf("coord: registry unavailable (%s): changes answer 503", mg_strerror(rc));
     else
         log_printf("coord: registry mounted, %zu node(s), %zu sovereign(s)%s",
-                   registry_count(COORD_PENDING) + registry_count(COORD_ACTIVE) +
-                       registry_count(COORD_DENIED) + registry_count(COORD_OFFLINE),
-                   registry_sovereign_count(),
+                   registry_nodes(), registry_sovereign_count(),
                    registry_corrupt() || registry_sovereigns_corrupt() ? ", some records CORRUPT"
                                                                         : "");
     return http_listen(&listener);
@@ -177,8 +175,7 @@ static void coord_cmd(int argc, char **argv)
 {
     const struct config *c = config_current();
     uint64_t now = hal_clock_ms();
-    size_t i, total = 0;
-    int st;
+    size_t i;
 
     (void)argc;
     (void)argv;
@@ -191,10 +188,8 @@ static void coord_cmd(int argc, char **argv)
                    "%lu marked since boot\n",
                    (unsigned long long)offline_after_ms(), (unsigned long long)offline_check_ms(),
                    marked_offline);
-    for (st = 0; st < COORD_N_STATUS; st++)
-        total += registry_count((enum coord_status)st);
     console_printf("nodes      %zu of %d: %zu pending, %zu active, %zu offline, %zu denied",
-                   total, BOARD_COORD_NODES, registry_count(COORD_PENDING),
+                   registry_nodes(), BOARD_COORD_NODES, registry_count(COORD_PENDING),
                    registry_count(COORD_ACTIVE), registry_count(COORD_OFFLINE),
                    registry_count(COORD_DENIED));
     console_printf("%s\n", registry_corrupt() ? ", some slots CORRUPT" : "");

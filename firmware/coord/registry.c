@@ -311,6 +311,15 @@ size_t registry_count(enum coord_status st)
     return n;
 }
 
+size_t registry_nodes(void)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < BOARD_COORD_NODES; i++)
+        n += slots[i].state == SLOT_USED;
+    return n;
+}
+
 int registry_sovereigns_corrupt(void)
 {
     return sovereigns_corrupt;

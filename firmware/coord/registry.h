@@ -75,6 +75,8 @@ size_t registry_slots(void);
 const struct coord_node *registry_at(size_t i);
 const struct coord_node *registry_find(const char *id);
 size_t registry_count(enum coord_status st);
+/* Nodes of every status. */
+size_t registry_nodes(void);
 /* Node slots whose record reads back corrupt (kept out of use). */
 size_t registry_corrupt(void);
 /* 1 when the sovereign record reads back corrupt: the set is then empty and

@@ -14,6 +14,7 @@
 
 #define HTTP_RX_CAP (BOARD_HTTP_HDR_MAX + BOARD_HTTP_BODY_MAX)
 #define HTTP_TX_CAP (16 * 1024)
+#define HTTP_HEAD_MAX 384          /* a response's status line and headers */
 /* In WebSocket mode the receive buffer holds the message being assembled;
  * its last WS_STASH bytes keep frames that came with the upgrade request. */
 #define WS_STASH 1024
@@ -182,7 +183,7 @@ static int queue_response(struct http_conn *c, int status, const char *headers,
                           const char *type, size_t len, const void *inline_body,
                           size_t inline_len)
 {
-    char head[384];
+    char head[HTTP_HEAD_MAX];
     int n;
 
     if (c->responded)
@@ -221,8 +222,8 @@ void http_respond_with(struct http_conn *c, int status, const char *headers, con
 void http_respond_borrowed(struct http_conn *c, int status, const char *type, const void *body,
                            size_t len, void (*done)(void *ctx), void *ctx)
 {
-    /* What fits with its head (at most 384 bytes) is copied at once. */
-    if (c->tx_len + 384 + len <= sizeof(c->tx)) {
+    /* What fits with its head is copied at once. */
+    if (c->tx_len + HTTP_HEAD_MAX + len <= sizeof(c->tx)) {
         http_respond(c, status, type, body, len);
         if (done)
             done(ctx);

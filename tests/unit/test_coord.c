@@ -138,12 +138,6 @@ static int setup(const struct party *sov, const struct party *node, int active)
     return active && decide(sov, "approve", "n1") != 200 ? -1 : 0;
 }
 
-static size_t nodes(void)
-{
-    return registry_count(COORD_PENDING) + registry_count(COORD_ACTIVE) +
-           registry_count(COORD_DENIED) + registry_count(COORD_OFFLINE);
-}
-
 /* --- signatures and messages ------------------------------------------------ */
 
 MG_TEST(test_coord_vector_seed_and_approve_signature_verify_in_every_accepted_form)
@@ -265,7 +259,7 @@ FLASH_TEST(test_coord_register_twice_is_409_and_keeps_the_first)
     CHECK_EQ(register_node(&p, "n1", ""), 201);
     CHECK_EQ(register_node(&q, "n1", ""), 409);
     CHECK(said("{\"error\":\"Node already registered\"}"));
-    CHECK_EQ(nodes(), 1);
+    CHECK_EQ(registry_nodes(), 1);
     CHECK(memcmp(registry_find("n1")->pub, p.pub, 32) == 0);
     registry_reset();
 }
@@ -322,7 +316,7 @@ FLASH_TEST(test_coord_register_bad_input_is_refused_and_changes_nothing)
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         if (post("/register", bad[i].body) != bad[i].status || strcmp(resp, bad[i].answer) != 0)
             test_fail(__FILE__, __LINE__, "%s: %d %s", bad[i].body, status, resp);
-    CHECK_EQ(nodes(), 0);
+    CHECK_EQ(registry_nodes(), 0);
     registry_reset();
 }
 
@@ -345,7 +339,7 @@ FLASH_TEST(test_coord_register_signed_by_another_key_or_for_another_node_is_401)
              "\"tailscaleHostname\":\"host-x\",\"signature\":\"%s\"}", p.key, sig);
     CHECK_EQ(post("/register", body), 401);
     CHECK(said("{\"error\":\"Invalid signature\"}"));
-    CHECK_EQ(nodes(), 0);
+    CHECK_EQ(registry_nodes(), 0);
     registry_reset();
 }
 
@@ -362,7 +356,7 @@ FLASH_TEST(test_coord_a_full_registry_answers_registry_full_and_changes_nothing)
     }
     CHECK_EQ(register_node(&p, "one-more", ""), 503);
     CHECK(said("{\"error\":\"registry_full\"}"));
-    CHECK_EQ(nodes(), BOARD_COORD_NODES);
+    CHECK_EQ(registry_nodes(), BOARD_COORD_NODES);
     CHECK(registry_find("one-more") == NULL);
     CHECK_EQ(coord_nodes_pool.used, BOARD_COORD_NODES);
     /* A taken id is still told apart from a full table. */
@@ -624,7 +618,7 @@ FLASH_TEST(test_coord_without_its_partition_every_change_is_503_unavailable)
     CHECK_EQ(register_node(&p, "n1", ""), 503);
     CHECK(said("{\"error\":\"registry_unavailable\"}"));
     CHECK_EQ(registry_sovereign_add(p.pub, "x"), MG_ERR_IO);
-    CHECK_EQ(nodes(), 0);
+    CHECK_EQ(registry_nodes(), 0);
 }
 
 /* --- reads ------------------------------------------------------------------------------ */
@@ -721,5 +715,50 @@ FLASH_TEST(test_coord_a_full_registry_of_the_longest_nodes_lists_within_one_answ
     registry_reset();
     CHECK_EQ(mount(), 0);
     CHECK_EQ(registry_count(COORD_DENIED), BOARD_COORD_NODES);
+    registry_reset();
+}
+
+/* Clears a bit of the first copy of text in the registry partition, as rot
+ * would: the record around it then fails its CRC. */
+static int rot(const char *text)
+{
+    static uint8_t part[BOARD_PART_REGISTRY_SIZE];
+    const struct hal_flash_part *p = hal_flash_part("registry");
+    size_t n = strlen(text), i;
+    uint8_t b;
+
+    if (hal_flash_part_read(p, 0, part, sizeof(part)) != 0)
+        return -1;
+    for (i = 0; i + n <= sizeof(part); i++)
+        if (memcmp(part + i, text, n) == 0) {
+            b = (uint8_t)(part[i] & ~0x20u);   /* 'c' -> 'C': only clears a bit */
+            return hal_flash_program(p->off + (uint32_t)i, &b, 1);
+        }
+    return -1;
+}
+
+FLASH_TEST(test_coord_a_corrupt_record_keeps_its_slot_out_of_use_and_is_never_written_over)
+{
+    struct party sov = party(1), node = party(2);
+
+    CHECK_EQ(mount(), 0);
+    CHECK_EQ(registry_sovereign_add(sov.pub, "corruptsov"), 0);
+    CHECK_EQ(register_node(&node, "corruptme", ""), 201);
+    CHECK_EQ(register_node(&node, "n2", ""), 201);
+    CHECK_EQ(rot("corruptme"), 0);
+    CHECK_EQ(rot("corruptsov"), 0);
+    CHECK_EQ(mount(), 0);
+    CHECK_EQ(registry_corrupt(), 1);
+    CHECK(registry_find("corruptme") == NULL && registry_find("Corruptme") == NULL);
+    CHECK(registry_find("n2") != NULL);
+    CHECK_EQ(coord_nodes_pool.used, 2);                /* the corrupt slot counts */
+    CHECK_EQ(registry_sovereigns_corrupt(), 1);
+    CHECK_EQ(registry_sovereign_count(), 0);
+    CHECK_EQ(registry_sovereign_add(sov.pub, "again"), MG_ERR_CORRUPT);
+    /* A new node takes a free slot: the corrupt record is still there. */
+    CHECK_EQ(register_node(&node, "n3", ""), 201);
+    CHECK_EQ(mount(), 0);
+    CHECK_EQ(registry_corrupt(), 1);
+    CHECK(registry_find("n2") != NULL && registry_find("n3") != NULL);
     registry_reset();
 }
