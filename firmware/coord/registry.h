@@ -6,10 +6,11 @@
  * Durability: every change of a node (registration, status, address) and
  * of the sovereign set is written to the `registry` partition through the
  * record store before the call returns 0; a failed write changes nothing
- * in RAM. Heartbeats themselves are not written (one node every 2 min
- * would be ~700 flash records an hour for 64 nodes): after a reboot each
- * node's last heartbeat counts from the boot, and its replay floor is the
- * wall clock at boot. One record per node slot (id 0x100 + slot), one for
+ * in RAM. Heartbeats themselves are not written: 64 nodes beating every
+ * 2 min would be ~1,900 records (~0.5 MiB) an hour, every sector of the
+ * 64 KiB partition erased ~200 times a day, worn out in about a year and a
+ * half. After a reboot each node's last heartbeat counts from the boot,
+ * and its replay floor is the wall clock at boot. One record per node slot (id 0x100 + slot), one for
  * all sovereigns (id 1); a record that reads back corrupt keeps its slot
  * out of use rather than being written over. */
 #ifndef COORD_REGISTRY_H
