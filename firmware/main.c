@@ -17,6 +17,7 @@
 #include "board.h"
 #include "confsync/confsync.h"
 #include "console/console_service.h"
+#include "coord/coord.h"
 #include "crypto.h"
 #include "diag/log.h"
 #include "diag/system.h"
@@ -56,7 +57,7 @@ static void on_signal(int sig)
  * other service's commands. */
 static const struct service *const services[] = {
     &keys_service, &http_service, &http_client_service, &relay_service, &confsync_service,
-    &node_service, &system_service, &console_service,
+    &coord_service, &node_service, &system_service, &console_service,
 };
 
 /* "aa:bb:cc:dd:ee:ff" into mac: 0, or -1 for anything else, a multicast

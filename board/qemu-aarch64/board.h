@@ -45,6 +45,10 @@
 #define BOARD_DELIVERY_SLOTS    1024    /* delivery tracking, 24 h */
 #define BOARD_RELAY_ENVELOPE_MAX (32 * 1024) /* largest envelope body a config may allow */
 #define BOARD_PEERS             16
+#define BOARD_COORD_ROLE        0       /* coordinator role (PROTOCOLS.md 3) on without a config */
+#define BOARD_COORD_NODES       64      /* registered nodes, any status */
+#define BOARD_COORD_SERVICES    4       /* services per node */
+#define BOARD_COORD_SOVEREIGNS  8       /* sovereign keys that approve nodes */
 #define BOARD_SIGNAL_PREKEYS    64      /* one-time prekeys kept in the keystore */
 #define BOARD_KDF_ITERATIONS    100000u /* PBKDF2 rounds for a passphrase root secret */
 

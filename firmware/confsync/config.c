@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "coord/keytext.h"
 #include "crypto.h"
 #include "hex.h"
 #include "json/json.h"
@@ -253,6 +254,36 @@ static int read_peers(struct reader *r, int gw, struct config *c)
     return 0;
 }
 
+/* gateway.coordinator's registry settings: sovereign keys and the offline
+ * windows (PROTOCOLS.md 3). */
+static int read_coordinator(struct reader *r, int coord, struct config *c)
+{
+    static const char sec[] = "gateway.coordinator";
+    int arr = member(r, coord, "sovereign_keys"), i;
+
+    if (get_uint(r, coord, sec, "offline_after_ms", 1000, 30ull * 24 * 3600 * 1000,
+                 &c->offline_after_ms) != 0 ||
+        get_uint(r, coord, sec, "offline_check_ms", 100, 24ull * 3600 * 1000,
+                 &c->offline_check_ms) != 0)
+        return MG_ERR_INVAL;
+    if (arr < 0)
+        return 0;
+    if (json_kind(r->d, arr) != JSON_ARRAY)
+        return fail(r, sec, "sovereign_keys", ": must be an array of ed25519_ keys");
+    if ((size_t)json_size(r->d, arr) > BOARD_COORD_SOVEREIGNS)
+        return too_large(r->err,
+                         "gateway.coordinator.sovereign_keys: more keys than the gateway holds");
+    for (i = json_first(r->d, arr); i >= 0; i = json_next(r->d, arr, i)) {
+        char text[COORD_KEY_TEXT];
+
+        if (json_kind(r->d, i) != JSON_STRING || json_str(r->d, i, text, sizeof(text)) < 0 ||
+            coord_key_parse(text, c->sovereign_keys[c->n_sovereign_keys]) != 0)
+            return fail(r, sec, "sovereign_keys", ": must be an array of ed25519_ keys");
+        c->n_sovereign_keys++;
+    }
+    return 0;
+}
+
 static int read_gateway(struct reader *r, int top, struct config *c)
 {
     int gw, relay, coord, node, iv, tel, fwd;
@@ -284,6 +315,7 @@ static int read_gateway(struct reader *r, int top, struct config *c)
     if (get_object(r, gw, "gateway", "coordinator", &coord) != 0 ||
         get_url(r, coord, "gateway.coordinator", "url", c->coordinator_url) != 0 ||
         get_bool(r, coord, "gateway.coordinator", "role", &c->coordinator_role) != 0 ||
+        read_coordinator(r, coord, c) != 0 ||
         get_object(r, gw, "gateway", "node", &node) != 0 ||
         get_string(r, node, "gateway.node", "name", c->node_name, sizeof(c->node_name)) != 0)
         return MG_ERR_INVAL;
@@ -315,6 +347,8 @@ static void defaults(struct config *c)
     c->max_envelope_bytes = CONFIG_DEFAULT_ENVELOPE_BYTES;
     c->heartbeat_ms = CONFIG_DEFAULT_HEARTBEAT_MS;
     c->telemetry_ms = CONFIG_DEFAULT_TELEMETRY_MS;
+    c->offline_after_ms = CONFIG_DEFAULT_OFFLINE_AFTER_MS;
+    c->offline_check_ms = CONFIG_DEFAULT_OFFLINE_CHECK_MS;
     strcpy(c->telemetry_recipient, "sysmaint");
 }
 

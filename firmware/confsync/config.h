@@ -54,6 +54,10 @@ struct config {
     /* gateway.coordinator, gateway.node */
     char coordinator_url[CONFIG_URL_MAX];
     int coordinator_role;                /* this gateway serves port 8190 */
+    size_t n_sovereign_keys;             /* added as sovereigns on apply */
+    uint8_t sovereign_keys[BOARD_COORD_SOVEREIGNS][32];
+    uint64_t offline_after_ms;           /* an active node without a heartbeat */
+    uint64_t offline_check_ms;           /* how often that is looked for */
     char node_name[CONFIG_ID_MAX];
     /* gateway.intervals (ms) */
     uint64_t heartbeat_ms, telemetry_ms;
@@ -79,6 +83,8 @@ struct config {
 #define CONFIG_DEFAULT_HEARTBEAT_MS     (2ull * 60 * 1000)
 #define CONFIG_DEFAULT_TELEMETRY_MS     (5ull * 60 * 1000)
 #define CONFIG_DEFAULT_GRACE_MS         60000ull
+#define CONFIG_DEFAULT_OFFLINE_AFTER_MS (5ull * 60 * 1000)
+#define CONFIG_DEFAULT_OFFLINE_CHECK_MS 60000ull
 
 /* Why a push was refused: the HTTP status, the error code of PROTOCOLS.md
  * 2 ("invalid_json", "missing_identity", "invalid_config",

@@ -14,6 +14,7 @@
 
 #define HTTP_RX_CAP (BOARD_HTTP_HDR_MAX + BOARD_HTTP_BODY_MAX)
 #define HTTP_TX_CAP (16 * 1024)
+#define HTTP_HEAD_MAX 384          /* a response's status line and headers */
 /* In WebSocket mode the receive buffer holds the message being assembled;
  * its last WS_STASH bytes keep frames that came with the upgrade request. */
 #define WS_STASH 1024
@@ -40,6 +41,11 @@ struct http_conn {
     int responded;                 /* the running handler has answered */
     int deferred;                  /* its answer comes later (http_defer) */
     uint32_t gen;                  /* counts the clients this slot has served */
+    /* A borrowed body (http_respond_borrowed) still to be moved into tx. */
+    const char *lent;
+    size_t lent_len, lent_off;
+    void (*lent_done)(void *ctx);
+    void *lent_ctx;
     size_t rx_len, tx_len;
     char rx[HTTP_RX_CAP];
     char tx[HTTP_TX_CAP];
@@ -65,9 +71,40 @@ void http_server_set_timeouts(uint32_t head_ms, uint32_t idle_ms)
     idle_timeout_ms = idle_ms;
 }
 
+/* Ends a borrowed body's loan: its owner may reuse the memory. */
+static void conn_return_lent(struct http_conn *c)
+{
+    void (*done)(void *) = c->lent_done;
+
+    c->lent = NULL;
+    c->lent_done = NULL;
+    if (done)
+        done(c->lent_ctx);
+}
+
+/* Once the send buffer has drained, moves the next part of a borrowed
+ * body into it; the last part returns the loan. */
+static void conn_refill(struct http_conn *c)
+{
+    size_t n;
+
+    if (c->tx_len != 0 || !c->lent)
+        return;
+    n = c->lent_len - c->lent_off;
+    if (n > sizeof(c->tx))
+        n = sizeof(c->tx);
+    memcpy(c->tx, c->lent + c->lent_off, n);
+    c->tx_len = n;
+    c->lent_off += n;
+    if (c->lent_off == c->lent_len)
+        conn_return_lent(c);
+}
+
 static void conn_release(struct http_conn *c)
 {
     const struct ws_handler *h = c->ws_h;
+
+    conn_return_lent(c);
 
     if (c->mode == MODE_WS && h) {
         c->ws_h = NULL;   /* once, and no sending from inside on_close */
@@ -106,6 +143,7 @@ static void conn_close(struct http_conn *c)
 
 static void conn_flush(struct http_conn *c)
 {
+    conn_refill(c);
     while (c->tx_len > 0) {
         size_t room = altcp_sndbuf(c->pcb), n = c->tx_len;
         err_t err;
@@ -125,6 +163,7 @@ static void conn_flush(struct http_conn *c)
         }
         memmove(c->tx, c->tx + n, c->tx_len - n);
         c->tx_len -= n;
+        conn_refill(c);
     }
     altcp_output(c->pcb);
     if (c->tx_len == 0 && c->close_after_send && !c->deferred)
@@ -137,21 +176,25 @@ void http_respond(struct http_conn *c, int status, const char *type, const void 
     http_respond_with(c, status, NULL, type, body, len);
 }
 
-void http_respond_with(struct http_conn *c, int status, const char *headers, const char *type,
-                       const void *body, size_t len)
+/* Queues a response head announcing len body bytes, and the body's first
+ * inline bytes (the whole body, or none when it is borrowed); 0, or -1 when
+ * it did not fit (a 500 went instead) or the handler had answered. */
+static int queue_response(struct http_conn *c, int status, const char *headers,
+                          const char *type, size_t len, const void *inline_body,
+                          size_t inline_len)
 {
-    char head[384];
+    char head[HTTP_HEAD_MAX];
     int n;
 
     if (c->responded)
-        return;
+        return -1;
     c->responded = 1;
     n = snprintf(head, sizeof(head),
                  "HTTP/1.1 %d %s\r\n%s%s%s%sContent-Length: %zu\r\n%s\r\n", status,
                  http_status_text(status), headers ? headers : "", type ? "Content-Type: " : "",
                  type ? type : "", type ? "\r\n" : "", len,
                  c->close_after_send ? "Connection: close\r\n" : "");
-    if (n < 0 || (size_t)n + len > sizeof(c->tx) - c->tx_len) {
+    if (n < 0 || (size_t)n + inline_len > sizeof(c->tx) - c->tx_len) {
         /* Every response the firmware makes fits; one that does not is a bug
          * in its handler, answered without its body. */
         static const char too_big[] =
@@ -161,11 +204,41 @@ void http_respond_with(struct http_conn *c, int status, const char *headers, con
             memcpy(c->tx + c->tx_len, too_big, sizeof(too_big) - 1);
             c->tx_len += sizeof(too_big) - 1;
         }
-        return;
+        return -1;
     }
     memcpy(c->tx + c->tx_len, head, (size_t)n);
-    memcpy(c->tx + c->tx_len + (size_t)n, body, len);
-    c->tx_len += (size_t)n + len;
+    if (inline_len)
+        memcpy(c->tx + c->tx_len + (size_t)n, inline_body, inline_len);
+    c->tx_len += (size_t)n + inline_len;
+    return 0;
+}
+
+void http_respond_with(struct http_conn *c, int status, const char *headers, const char *type,
+                       const void *body, size_t len)
+{
+    (void)queue_response(c, status, headers, type, len, body, len);
+}
+
+void http_respond_borrowed(struct http_conn *c, int status, const char *type, const void *body,
+                           size_t len, void (*done)(void *ctx), void *ctx)
+{
+    /* What fits with its head is copied at once. */
+    if (c->tx_len + HTTP_HEAD_MAX + len <= sizeof(c->tx)) {
+        http_respond(c, status, type, body, len);
+        if (done)
+            done(ctx);
+        return;
+    }
+    if (queue_response(c, status, NULL, type, len, NULL, 0) != 0) {
+        if (done)
+            done(ctx);
+        return;
+    }
+    c->lent = body;
+    c->lent_len = len;
+    c->lent_off = 0;
+    c->lent_done = done;
+    c->lent_ctx = ctx;
 }
 
 void http_respond_json(struct http_conn *c, int status, const char *json)

@@ -65,6 +65,14 @@ void http_respond(struct http_conn *c, int status, const char *type, const void 
  * in all), e.g. "Retry-After: 30\r\n". */
 void http_respond_with(struct http_conn *c, int status, const char *headers, const char *type,
                        const void *body, size_t len);
+/* A body larger than the connection's send buffer (16 KiB), left in the
+ * caller's memory: the head is queued now and the body moved into the send
+ * buffer piece by piece as TCP takes it. body must stay unchanged until
+ * done(ctx) (may be NULL) is called: once its last byte has been queued, or
+ * the connection has closed, or at once when it fits the send buffer now
+ * (it is then copied like http_respond's). Not for deferred answers. */
+void http_respond_borrowed(struct http_conn *c, int status, const char *type, const void *body,
+                           size_t len, void (*done)(void *ctx), void *ctx);
 /* A JSON body (a complete JSON text). */
 void http_respond_json(struct http_conn *c, int status, const char *json);
 /* {"error":"<code>"}, code being a JSON-safe literal. */

@@ -26,7 +26,7 @@
 
 #include "flash.h"
 
-#define RECSTORE_MAX_IDS     64
+#define RECSTORE_MAX_IDS     128    /* the registry: a record per node slot */
 #define RECSTORE_MAX_SECTORS 32
 #define RECSTORE_REC_HEAD    20
 #define RECSTORE_SECT_HEAD   24

@@ -160,6 +160,18 @@ MG_TEST(test_config_wrong_types_in_every_section_are_invalid_config_naming_the_f
           "gateway.coordinator.url" },
         { "{\"identity\":{},\"gateway\":{\"coordinator\":{\"role\":\"yes\"}}}",
           "gateway.coordinator.role" },
+        { "{\"identity\":{},\"gateway\":{\"coordinator\":{\"sovereign_keys\":\"k\"}}}",
+          "gateway.coordinator.sovereign_keys" },
+        { "{\"identity\":{},\"gateway\":{\"coordinator\":{\"sovereign_keys\":"
+          "[\"ed25519_4cb5abf6\"]}}}", "gateway.coordinator.sovereign_keys" },
+        { "{\"identity\":{},\"gateway\":{\"coordinator\":{\"sovereign_keys\":[1]}}}",
+          "gateway.coordinator.sovereign_keys" },
+        { "{\"identity\":{},\"gateway\":{\"coordinator\":{\"offline_after_ms\":999}}}",
+          "gateway.coordinator.offline_after_ms" },
+        { "{\"identity\":{},\"gateway\":{\"coordinator\":{\"offline_check_ms\":99}}}",
+          "gateway.coordinator.offline_check_ms" },
+        { "{\"identity\":{},\"gateway\":{\"coordinator\":{\"offline_check_ms\":1.5}}}",
+          "gateway.coordinator.offline_check_ms" },
         { "{\"identity\":{},\"gateway\":{\"intervals\":{\"heartbeat_ms\":5}}}",
           "gateway.intervals.heartbeat_ms" },
         { "{\"identity\":{},\"gateway\":{\"telemetry\":{\"recipient\":[]}}}",
@@ -411,4 +423,52 @@ MG_TEST(test_delivery_many_entries_are_found_until_forgotten)
     CHECK_EQ(delivery_pool.used, 0);
     delivery_sent(sent[0], now + DELIVERY_KEEP_MS + 2);
     CHECK_EQ(delivery_lookup(sent[0], now + DELIVERY_KEEP_MS + 3, &s), 0);
+}
+
+#define COORD_KEY_A "ed25519_4cb5abf6ad79fbf5abbccafcc269d85cd2651ed4b885b5869f241aedf0a5ba29"
+
+MG_TEST(test_config_coordinator_keys_and_offline_windows_are_read)
+{
+    const struct config *c;
+
+    config_reset();
+    CHECK_EQ(push("{\"identity\":{},\"gateway\":{\"coordinator\":{\"role\":true,"
+                  "\"sovereign_keys\":[\"" COORD_KEY_A "\",\"ED25519_00\"],"
+                  "\"offline_after_ms\":1000,\"offline_check_ms\":100}}}"), MG_ERR_INVAL);
+    CHECK(config_current() == NULL);   /* the uppercase prefix is no key */
+    CHECK_EQ(push("{\"identity\":{},\"gateway\":{\"coordinator\":{\"role\":true,"
+                  "\"sovereign_keys\":[\"" COORD_KEY_A "\"],"
+                  "\"offline_after_ms\":1000,\"offline_check_ms\":100}}}"), 0);
+    c = config_current();
+    CHECK_EQ(c->coordinator_role, 1);
+    CHECK_EQ(c->n_sovereign_keys, 1);
+    CHECK_EQ(c->sovereign_keys[0][0], 0x4c);
+    CHECK_EQ(c->sovereign_keys[0][31], 0x29);
+    CHECK_EQ(c->offline_after_ms, 1000);
+    CHECK_EQ(c->offline_check_ms, 100);
+}
+
+MG_TEST(test_config_coordinator_offline_windows_default_to_five_minutes_and_a_minute)
+{
+    config_reset();
+    CHECK_EQ(push(VECTOR_BODY), 0);
+    CHECK_EQ(config_current()->offline_after_ms, 300000);
+    CHECK_EQ(config_current()->offline_check_ms, 60000);
+    CHECK_EQ(config_current()->n_sovereign_keys, 0);
+}
+
+MG_TEST(test_config_more_sovereign_keys_than_the_table_holds_is_refused_whole)
+{
+    static char body[BOARD_COORD_SOVEREIGNS * 80 + 128];
+    size_t n, i;
+
+    config_reset();
+    n = (size_t)snprintf(body, sizeof(body),
+                         "{\"identity\":{},\"gateway\":{\"coordinator\":{\"sovereign_keys\":[");
+    for (i = 0; i <= BOARD_COORD_SOVEREIGNS; i++)
+        n += (size_t)snprintf(body + n, sizeof(body) - n, "%s\"%s\"", i ? "," : "", COORD_KEY_A);
+    snprintf(body + n, sizeof(body) - n, "]}}}");
+    CHECK_EQ(stage(body), MG_ERR_INVAL);
+    CHECK(strcmp(err.code, "config_too_large") == 0);
+    CHECK(config_staged() == NULL);
 }

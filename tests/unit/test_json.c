@@ -854,3 +854,20 @@ MG_TEST(test_a_string_cut_at_an_eight_byte_step_is_refused_without_reading_past_
                         TOK_MAX),
              MG_ERR_INVAL);
 }
+
+/* An unterminated string whose plain run reaches the end of the text in
+ * whole eight-byte steps: nothing past the text is read (ASan watches the
+ * exact-size array). */
+MG_TEST(test_an_unterminated_string_ending_on_an_eight_byte_run_reads_nothing_past_the_text)
+{
+    static const char text[17] = { '"', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h',
+                                   'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h' };
+    static const char member[10] = { '{', '"', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h' };
+    jsmntok_t tok[4];
+    struct json_doc d;
+
+    CHECK_EQ(json_parse(&d, text, sizeof(text), tok, 4), MG_ERR_INVAL);
+    CHECK_EQ(json_parse(&d, text, 9, tok, 4), MG_ERR_INVAL);
+    CHECK_EQ(json_parse(&d, member, sizeof(member), tok, 4), MG_ERR_INVAL);
+    CHECK_EQ(d.count, 0);
+}
