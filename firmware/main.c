@@ -18,6 +18,7 @@
 #include "diag/log.h"
 #include "diag/system.h"
 #include "heap_guard.h"
+#include "heartbeat/heartbeat.h"
 #include "keys/keys_service.h"
 #include "loop.h"
 #include "lwip/init.h"
@@ -27,6 +28,7 @@
 #include "net/http_server.h"
 #include "net/netif_tap.h"
 #include "node/node.h"
+#include "peer/peer.h"
 #include "relay/relay.h"
 #include "sys.h"
 #include "uart.h"
@@ -53,7 +55,7 @@ static void on_signal(int sig)
  * other service's commands. */
 static const struct service *const services[] = {
     &keys_service, &http_service, &http_client_service, &relay_service, &confsync_service,
-    &node_service, &system_service, &console_service,
+    &node_service, &heartbeat_service, &peer_service, &system_service, &console_service,
 };
 
 static int reboot(char **argv)
