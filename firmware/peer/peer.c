@@ -255,8 +255,36 @@ static void peers_cmd(int argc, char **argv)
     }
 }
 
+static void peer_fetch_done(void *ctx, const struct http_client_result *r)
+{
+    (void)ctx;
+    if (r->rc != 0)
+        console_async_printf("peer-fetch: failed: %s (%s)\n", r->why, mg_strerror(r->rc));
+    else
+        console_async_printf("peer-fetch: %d, %zu bytes\n%.*s\n", r->status, r->body_len,
+                             (int)(r->body_len > 400 ? 400 : r->body_len), r->body);
+}
+
+static void peer_fetch_cmd(int argc, char **argv)
+{
+    const char *path = argc == 3 ? argv[2] : "/ping";
+    int rc;
+
+    if (argc < 2 || argc > 3 || path[0] != '/') {
+        console_printf("usage: peer-fetch <peer> [/path]\n");
+        return;
+    }
+    rc = peer_request(argv[1], "GET", path, NULL, 0, peer_fetch_done, NULL);
+    if (rc != 0)
+        console_printf("peer-fetch: cannot start: %s\n",
+                       rc == MG_ERR_NOENT ? "no such peer" : mg_strerror(rc));
+    else
+        console_printf("peer-fetch: signed GET %s to %s\n", path, argv[1]);
+}
+
 static const struct console_cmd commands[] = {
     { "peers", "", "the peer registry (static config and coordinator)", peers_cmd },
+    { "peer-fetch", "<peer> [/path]", "a signed GET to a peer (section 4)", peer_fetch_cmd },
 };
 
 static const uint16_t needs[] = { KS_NODE, 0 };
