@@ -242,6 +242,9 @@ static void restart(const struct standing *want, uint64_t now)
     st.failures = 0;
     nodes_due = 0;
     st.next_ms = now;
+    /* What an earlier coordinator listed is not vouched for any more. */
+    peers_sync_begin(PEER_COORDINATOR);
+    peers_sync_end(PEER_COORDINATOR);
     if (!made.url[0]) {
         enter(HEARTBEAT_IDLE);
         return;
@@ -274,6 +277,10 @@ static void heartbeat_poll(uint64_t now)
     }
     if (now < st.next_ms)
         return;
+    if (st.state == HEARTBEAT_REGISTER && strcmp(made.ip, "0.0.0.0") == 0) {
+        st.next_ms = now + 1000;   /* no address yet (DHCP): nothing to register */
+        return;
+    }
     rc = st.state == HEARTBEAT_REGISTER ? send_register() : send_heartbeat();
     if (rc == MG_ERR_NOSPC) {
         st.next_ms = now + 100;   /* every client slot busy: soon again */

@@ -552,6 +552,20 @@ def test_an_unreachable_coordinator_backs_off_and_the_gateway_keeps_serving(gw, 
     assert re.search(r"heap: sealed, \d+ calls during init, 0 after seal", gw.console("mem"))
 
 
+def test_without_the_url_it_goes_idle_and_a_new_registration_of_a_known_node_is_a_409(gw, coord):
+    push_config(gw, node={"name": NODE_NAME}, intervals={"heartbeat_ms": 1000})
+    time.sleep(1.5)
+    t0 = time.time()
+    time.sleep(1.5)
+    assert coord.events(since=t0) == []
+    assert console_field(gw.console("node"), "state").startswith("idle")
+    push_config(gw, node={"name": NODE_NAME}, coordinator={"url": coord.url},
+                intervals={"heartbeat_ms": 1000})
+    coord.wait_for("/register", 409, since=t0)
+    coord.wait_for("/heartbeat", 200, since=t0)
+    assert console_field(gw.console("node"), "state").startswith("active")
+
+
 # --- meshctl's coordinator commands ----------------------------------------------------
 
 
