@@ -13,12 +13,6 @@
 
 #define MEMBERSHIP_SIG_TEXT_LEN (12 + 128)   /* "ed25519_sig_" + hex */
 
-/* Writes s as a JSON string the way Python's json.dumps does by default
- * (ensure_ascii): \" \\ \n \r \t \b \f, other controls, DEL and every
- * non-ASCII code point as \uXXXX (lowercase, astral ones as surrogate
- * pairs). s is UTF-8; a malformed byte is written as \ufffd. */
-void membership_json_string(struct textbuf *b, const char *s);
-
 /* The register message, exactly
  *     {"nodeId": N, "publicKey": K, "tailscaleHostname": H}
  * that is json.dumps({"nodeId":…,"publicKey":…,"tailscaleHostname":…}) with

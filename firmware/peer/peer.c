@@ -70,7 +70,7 @@ int peer_verify(const struct http_request *req, const char *body, size_t len, in
 static void ping(struct http_conn *c, const struct http_request *req, const char *body,
                  size_t len)
 {
-    char out[256], ip[16];
+    char out[640], ip[16];   /* a 63-byte name escaped 6 for 1 */
     struct textbuf b;
 
     (void)req;
@@ -78,13 +78,9 @@ static void ping(struct http_conn *c, const struct http_request *req, const char
     (void)len;
     node_ip(ip);
     textbuf_init(&b, out, sizeof(out));
-    /* The name is config text: printed as a JSON string only if it needs no
-     * escaping (config names are ids; anything else reads as null). */
-    if (strcspn(node_name(), "\"\\") == strlen(node_name()))
-        textbuf_printf(&b, "{\"from\":\"%s\",", node_name());
-    else
-        textbuf_printf(&b, "{\"from\":null,");
-    textbuf_printf(&b, "\"mesh_ip\":\"%s\",\"public_key\":\"%s\",\"t\":%lld}", ip,
+    textbuf_printf(&b, "{\"from\":");
+    textbuf_json_string(&b, node_name());
+    textbuf_printf(&b, ",\"mesh_ip\":\"%s\",\"public_key\":\"%s\",\"t\":%lld}", ip,
                    node_public_b64(), (long long)hal_clock_wall_ms());
     http_respond(c, 200, "application/json", out, b.len);
 }
