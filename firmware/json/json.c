@@ -107,6 +107,8 @@ static int scan_string(struct json_scan *s)
                 break;
             s->pos += 8;
         }
+        if (s->pos == s->len)
+            break;   /* the text ended inside the string, on an eight-byte step */
         c = s->p[s->pos];
         if (c == '"') {
             s->pos++;

@@ -47,7 +47,7 @@ FUZZ_SRCS_json       := tests/fuzz/fuzz_json.c firmware/json/json.c hal/hex.c ha
 FUZZ_SRCS_relay_body := tests/fuzz/fuzz_relay_body.c firmware/relay/envelope.c firmware/relay/users.c \
                         firmware/json/json.c firmware/diag/textbuf.c crypto/crypto.c hal/hex.c \
                         hal/mg_err.c hal/pool.c hal/linux/entropy.c
-FUZZ_SRCS_config     := tests/fuzz/fuzz_config.c firmware/confsync/config.c firmware/json/json.c \
+FUZZ_SRCS_config     := tests/fuzz/fuzz_config.c firmware/confsync/config.c firmware/json/json.c hal/b64.c \
                         crypto/crypto.c hal/hex.c hal/mg_err.c hal/pool.c hal/linux/entropy.c
 
 # ws_accept_key() hashes with mbedTLS: the few library files it reaches, from

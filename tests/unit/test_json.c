@@ -842,3 +842,15 @@ MG_TEST(test_canon_output_parses_again_and_is_its_own_canon)
         CHECK(strcmp(first, out.buf) == 0);
     }
 }
+
+/* Found by fuzz_config: a text that ends inside a string exactly where the
+ * eight-byte fast path stops was read one byte past its end. The text is a
+ * global without a NUL after it, so ASan sees that byte. */
+static const char unterminated_on_a_step[10] = { '{', '"', 'v', 'e', 'r', 's', 'i', 'o', 'n', '1' };
+
+MG_TEST(test_a_string_cut_at_an_eight_byte_step_is_refused_without_reading_past_the_text)
+{
+    CHECK_EQ(json_parse(&doc, unterminated_on_a_step, sizeof(unterminated_on_a_step), tok,
+                        TOK_MAX),
+             MG_ERR_INVAL);
+}
