@@ -162,9 +162,11 @@ int membership_nodes_to_peers(const char *body, size_t len, const char *self_nam
             p.port = BOARD_PORT_PEER;
         p.relay_port = service_port(&d, services, "relay");
         p.coord_port = service_port(&d, services, "coordinator");
-        if (peers_put(&p) == 0)
-            (*added)++;
+        peers_put(&p);   /* a full table is counted by its pool */
     }
     peers_sync_end(PEER_COORDINATOR);
+    /* Counted at the end: a node listed twice is one entry. */
+    for (i = 0; i < BOARD_PEERS; i++)
+        *added += peers_slot((size_t)i) && peers_slot((size_t)i)->source == PEER_COORDINATOR;
     return 0;
 }

@@ -533,3 +533,23 @@ MG_TEST(test_membership_active_nodes_feed_the_registry_without_this_node)
     CHECK_EQ(membership_nodes_to_peers("{\"nodes\":[]}", 12, "me", self, T0, &added), 0);
     CHECK_EQ(peers_count(), 0);
 }
+
+/* Found by fuzz_peer: a node listed twice was counted twice. */
+MG_TEST(test_membership_a_node_listed_twice_is_one_entry)
+{
+    static const char body[] =
+        "{\"nodes\":[{\"id\":\"gw-b\",\"public_key\":\"ed25519_"
+        "4cb5abf6ad79fbf5abbccafcc269d85cd2651ed4b885b5869f241aedf0a5ba29\","
+        "\"tailscale_ip\":\"10.42.0.7\"},{\"id\":\"gw-b\",\"public_key\":\"ed25519_"
+        "4cb5abf6ad79fbf5abbccafcc269d85cd2651ed4b885b5869f241aedf0a5ba29\","
+        "\"tailscale_ip\":\"10.42.0.9\"}]}";
+    uint8_t self[32] = { 0 };
+    size_t added;
+
+    peers_reset();
+    CHECK_EQ(membership_nodes_to_peers(body, strlen(body), "me", self, T0, &added), 0);
+    CHECK_EQ(added, 1);
+    CHECK_EQ(peers_count(), 1);
+    CHECK(strcmp(peers_find("gw-b", 4)->host, "10.42.0.9") == 0);   /* the last listing */
+    peers_reset();
+}
