@@ -71,15 +71,13 @@ static void enter(enum heartbeat_state s)
 
 static void backoff(uint64_t now)
 {
-    uint64_t delay = HEARTBEAT_BACKOFF_MIN_MS;
+    uint64_t delay;
     uint32_t r = 0;
 
     if (st.failures < 31)
         st.failures++;
-    if (st.failures > 1 && st.failures - 1 < 7)
-        delay <<= st.failures - 1;
-    else if (st.failures > 1)
-        delay = HEARTBEAT_BACKOFF_MAX_MS;
+    /* 1 s doubling: past the sixth failure the cap holds anyway. */
+    delay = (uint64_t)HEARTBEAT_BACKOFF_MIN_MS << (st.failures - 1 < 6 ? st.failures - 1 : 6);
     if (delay > HEARTBEAT_BACKOFF_MAX_MS)
         delay = HEARTBEAT_BACKOFF_MAX_MS;
     /* Half the delay plus a random half: nodes that lost the coordinator
