@@ -144,7 +144,7 @@ $(B)/powercut: $(PC_OBJS) $(LIBS) $(DEPS)/.built
 # built per board with the host compiler and the host's libraries.
 HOST_DEPS    := build/host/deps
 MESHCTL_SRCS := tools/meshctl/meshctl.c tools/meshctl/config_cmd.c tools/meshctl/http.c \
-                firmware/confsync/gate.c crypto/crypto.c crypto/ed25519.c crypto/x25519.c \
+                tools/meshctl/mesh_cmd.c hal/b64.c firmware/confsync/gate.c crypto/crypto.c crypto/ed25519.c crypto/x25519.c \
                 crypto/xeddsa.c crypto/keystore.c firmware/store/recstore.c hal/crc32.c \
                 hal/hex.c hal/mg_err.c hal/pool.c hal/linux/clock.c hal/linux/entropy.c \
                 hal/linux/flash_file.c hal/linux/sys.c

@@ -22,6 +22,7 @@
 #include "diag/log.h"
 #include "diag/system.h"
 #include "heap_guard.h"
+#include "heartbeat/heartbeat.h"
 #include "keys/keys_service.h"
 #include "loop.h"
 #include "lwip/init.h"
@@ -31,6 +32,7 @@
 #include "net/http_server.h"
 #include "net/netif_tap.h"
 #include "node/node.h"
+#include "peer/peer.h"
 #include "relay/relay.h"
 #include "sys.h"
 #include "uart.h"
@@ -57,7 +59,8 @@ static void on_signal(int sig)
  * other service's commands. */
 static const struct service *const services[] = {
     &keys_service, &http_service, &http_client_service, &relay_service, &confsync_service,
-    &coord_service, &node_service, &system_service, &console_service,
+    &coord_service, &node_service, &heartbeat_service, &peer_service, &system_service,
+    &console_service,
 };
 
 /* "aa:bb:cc:dd:ee:ff" into mac: 0, or -1 for anything else, a multicast

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "b64.h"
 #include "coord/keytext.h"
 #include "crypto.h"
 #include "hex.h"
@@ -236,17 +237,23 @@ static int read_peers(struct reader *r, int gw, struct config *c)
         return too_large(r->err, "gateway.peers: more peers than the gateway holds");
     for (i = json_first(r->d, arr); i >= 0; i = json_next(r->d, arr, i)) {
         struct config_peer *p = &c->peers[c->n_peers];
-        char secret[CONFIG_SECRET_MAX + 1];
+        char secret[CONFIG_SECRET_MAX + 1], key[B64_LEN(32) + 2];
 
         if (json_kind(r->d, i) != JSON_OBJECT)
             return fail(r, "gateway", "peers", ": must be an array of objects");
-        secret[0] = '\0';
+        secret[0] = key[0] = '\0';
         if (get_string(r, i, "gateway.peers[]", "name", p->name, sizeof(p->name)) != 0 ||
             get_url(r, i, "gateway.peers[]", "url", p->url) != 0 ||
-            get_string(r, i, "gateway.peers[]", "secret", secret, sizeof(secret)) != 0)
+            get_string(r, i, "gateway.peers[]", "secret", secret, sizeof(secret)) != 0 ||
+            get_string(r, i, "gateway.peers[]", "public_key", key, sizeof(key)) != 0)
             return MG_ERR_INVAL;
         if (p->url[0] == '\0')
             return fail(r, "gateway.peers[]", "url", ": required");
+        if (member(r, i, "public_key") >= 0) {
+            if (b64_decode(key, strlen(key), p->public_key, sizeof(p->public_key)) != 32)
+                return fail(r, "gateway.peers[]", "public_key", ": must be base64 of 32 bytes");
+            p->has_public_key = 1;
+        }
         p->secret_len = strlen(secret);
         memcpy(p->secret, secret, p->secret_len);
         c->n_peers++;
@@ -284,6 +291,37 @@ static int read_coordinator(struct reader *r, int coord, struct config *c)
     return 0;
 }
 
+/* Four decimal octets, "10.42.0.2": what the node reports as its address. */
+static int is_ipv4(const char *s)
+{
+    int parts = 0;
+
+    while (parts < 4) {
+        unsigned v = 0, digits = 0;
+        for (; *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
+            v = v * 10 + (unsigned)(*s - '0');
+        if (digits == 0 || digits > 3 || v > 255)
+            return 0;
+        parts++;
+        if (parts < 4 && *s++ != '.')
+            return 0;
+    }
+    return *s == '\0';
+}
+
+/* gateway.node: the address and host name reported to the coordinator
+ * (PROTOCOLS.md 3). */
+static int read_node(struct reader *r, int node, struct config *c)
+{
+    if (get_string(r, node, "gateway.node", "hostname", c->node_hostname,
+                   sizeof(c->node_hostname)) != 0 ||
+        get_string(r, node, "gateway.node", "ip", c->node_ip, sizeof(c->node_ip)) != 0)
+        return MG_ERR_INVAL;
+    if (c->node_ip[0] && !is_ipv4(c->node_ip))
+        return fail(r, "gateway.node", "ip", ": must be a dotted IPv4 address");
+    return 0;
+}
+
 static int read_gateway(struct reader *r, int top, struct config *c)
 {
     int gw, relay, coord, node, iv, tel, fwd;
@@ -318,6 +356,8 @@ static int read_gateway(struct reader *r, int top, struct config *c)
         read_coordinator(r, coord, c) != 0 ||
         get_object(r, gw, "gateway", "node", &node) != 0 ||
         get_string(r, node, "gateway.node", "name", c->node_name, sizeof(c->node_name)) != 0)
+        return MG_ERR_INVAL;
+    if (read_node(r, node, c) != 0)
         return MG_ERR_INVAL;
     if (get_object(r, gw, "gateway", "intervals", &iv) != 0 ||
         get_uint(r, iv, "gateway.intervals", "heartbeat_ms", 1000, 24ull * 3600 * 1000,

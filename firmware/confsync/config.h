@@ -25,6 +25,8 @@ struct config_peer {
     char url[CONFIG_URL_MAX];
     uint8_t secret[CONFIG_SECRET_MAX];
     size_t secret_len;
+    int has_public_key;                  /* public_key: base64 of 32 bytes (PROTOCOLS.md 4) */
+    uint8_t public_key[32];
 };
 
 struct config {
@@ -59,6 +61,8 @@ struct config {
     uint64_t offline_after_ms;           /* an active node without a heartbeat */
     uint64_t offline_check_ms;           /* how often that is looked for */
     char node_name[CONFIG_ID_MAX];
+    char node_hostname[CONFIG_ID_MAX];   /* "" : the node's own default */
+    char node_ip[16];                    /* dotted IPv4; "" : the interface's */
     /* gateway.intervals (ms) */
     uint64_t heartbeat_ms, telemetry_ms;
     /* gateway.telemetry, gateway.forwarding */

@@ -14,4 +14,10 @@ struct textbuf {
 void textbuf_init(struct textbuf *b, char *mem, size_t cap);
 void textbuf_printf(struct textbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Appends s as a JSON string the way Python's json.dumps writes it by
+ * default (ensure_ascii): \" \\ \n \r \t \b \f, other controls, DEL and
+ * every non-ASCII code point as \uXXXX (lowercase, astral ones as surrogate
+ * pairs). s is UTF-8; a malformed byte is written as \ufffd. */
+void textbuf_json_string(struct textbuf *b, const char *s);
+
 #endif

@@ -20,6 +20,7 @@ struct client_slot {
     struct altcp_pcb *pcb;
     int connected;
     uint64_t started_ms;
+    uint32_t total_ms;               /* the request's whole budget */
     http_client_done done;
     void *ctx;
     struct http_client_result result;
@@ -259,6 +260,7 @@ int http_client_start(const struct http_client_request *req, http_client_done do
     s->state = SLOT_ACTIVE;
     s->connected = 0;
     s->started_ms = hal_clock_ms();
+    s->total_ms = req->timeout_ms ? req->timeout_ms : HTTP_CLIENT_TOTAL_MS;
     s->done = done;
     s->ctx = ctx;
     memset(&s->result, 0, sizeof(s->result));
@@ -275,6 +277,34 @@ int http_client_start(const struct http_client_request *req, http_client_done do
     return 0;
 }
 
+int http_url_split(const char *url, char host[16], uint16_t *port, const char **path)
+{
+    const char *p = url + 7, *end;
+    size_t n;
+    unsigned long v = 80;
+
+    if (strncmp(url, "http://", 7) != 0)
+        return MG_ERR_INVAL;
+    end = p + strcspn(p, ":/");
+    n = (size_t)(end - p);
+    if (n == 0 || n > 15)
+        return MG_ERR_INVAL;
+    memcpy(host, p, n);
+    host[n] = '\0';
+    if (*end == ':') {
+        v = 0;
+        for (end++; *end >= '0' && *end <= '9' && v <= 65535; end++)
+            v = v * 10 + (unsigned long)(*end - '0');
+        if (v == 0 || v > 65535)
+            return MG_ERR_INVAL;
+    }
+    if (*end != '\0' && *end != '/')
+        return MG_ERR_INVAL;
+    *port = (uint16_t)v;
+    *path = *end ? end : "/";
+    return 0;
+}
+
 static void client_poll(uint64_t now)
 {
     size_t i;
@@ -286,9 +316,11 @@ static void client_poll(uint64_t now)
             if (!s->connected && now >= s->started_ms + HTTP_CLIENT_CONNECT_MS) {
                 stats.timeouts++;
                 finish(s, MG_ERR_TIMEOUT, "connect timed out after 5 s");
-            } else if (now >= s->started_ms + HTTP_CLIENT_TOTAL_MS) {
+            } else if (now >= s->started_ms + s->total_ms) {
                 stats.timeouts++;
-                finish(s, MG_ERR_TIMEOUT, "no complete response within 15 s");
+                finish(s, MG_ERR_TIMEOUT, s->total_ms == HTTP_CLIENT_TOTAL_MS
+                                              ? "no complete response within 15 s"
+                                              : "no complete response in time");
             } else if (s->connected && s->req_sent < s->req_len) {
                 send_more(s);
             }
@@ -319,7 +351,8 @@ static uint64_t client_next_deadline(uint64_t now)
             return now;
         if (s->state != SLOT_ACTIVE)
             continue;
-        d = s->started_ms + (s->connected ? HTTP_CLIENT_TOTAL_MS : HTTP_CLIENT_CONNECT_MS);
+        d = s->started_ms + (s->connected || s->total_ms < HTTP_CLIENT_CONNECT_MS
+                                 ? s->total_ms : HTTP_CLIENT_CONNECT_MS);
         if (d < due)
             due = d;
     }
@@ -346,7 +379,7 @@ static void fetch_done(void *ctx, const struct http_client_result *r)
 static void fetch_run(int argc, char **argv)
 {
     char host[16];   /* http_client_start() copies it into the request */
-    struct http_client_request req = { "GET", host, 80, "/", NULL, NULL, NULL, 0 };
+    struct http_client_request req = { "GET", host, 80, "/", NULL, NULL, NULL, 0, 0 };
     const char *colon = argc >= 2 ? strchr(argv[1], ':') : NULL;
     size_t hl;
     int rc;

@@ -39,6 +39,7 @@ struct http_client_request {
     const char *content_type;   /* with a body; may be NULL */
     const void *body;
     size_t body_len;
+    uint32_t timeout_ms;    /* connect + request + response; 0: HTTP_CLIENT_TOTAL_MS */
 };
 
 /* Starts a request. 0: done(ctx, ...) will be called exactly once, from a
@@ -46,6 +47,11 @@ struct http_client_request {
  * the request does not fit a slot, MG_ERR_INVAL for a bad address or path;
  * done is then never called. */
 int http_client_start(const struct http_client_request *req, http_client_done done, void *ctx);
+
+/* Splits "http://a.b.c.d[:port][/path]" (the URLs the client can reach:
+ * IPv4 only, no DNS) into host, port (80 by default) and path ("/" when it
+ * has none; pointing into url). 0 or MG_ERR_INVAL. */
+int http_url_split(const char *url, char host[16], uint16_t *port, const char **path);
 
 struct http_client_stats {
     unsigned long started, completed, failed, timeouts;

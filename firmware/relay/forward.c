@@ -89,35 +89,6 @@ static void done(void *ctx, const struct http_client_result *r)
     retry_later(j, r->rc ? r->why : "controller refused");
 }
 
-/* "http://a.b.c.d[:port]/path" into its parts; 0 or MG_ERR_INVAL. */
-static int split_url(const char *url, char host[16], uint16_t *port, const char **path)
-{
-    const char *p = url + 7, *end;
-    size_t n;
-    unsigned long v = 80;
-
-    if (strncmp(url, "http://", 7) != 0)
-        return MG_ERR_INVAL;
-    end = p + strcspn(p, ":/");
-    n = (size_t)(end - p);
-    if (n == 0 || n > 15)
-        return MG_ERR_INVAL;
-    memcpy(host, p, n);
-    host[n] = '\0';
-    if (*end == ':') {
-        v = 0;
-        for (end++; *end >= '0' && *end <= '9' && v <= 65535; end++)
-            v = v * 10 + (unsigned long)(*end - '0');
-        if (v == 0 || v > 65535)
-            return MG_ERR_INVAL;
-    }
-    if (*end != '\0' && *end != '/')
-        return MG_ERR_INVAL;
-    *port = (uint16_t)v;
-    *path = *end ? end : "/";
-    return 0;
-}
-
 static void send_job(struct job *j, const struct config *c)
 {
     struct journal_deposit d;
@@ -139,7 +110,7 @@ static void send_job(struct job *j, const struct config *c)
         release(j);
         return;
     }
-    if (split_url(c->inbound_url, host, &port, &path) != 0) {
+    if (http_url_split(c->inbound_url, host, &port, &path) != 0) {
         retry_later(j, "inbound_url is not http://IPv4[:port]/path");
         return;
     }
@@ -158,7 +129,7 @@ static void send_job(struct job *j, const struct config *c)
     snprintf(headers, sizeof(headers), "X-Nonce: %s\r\nX-Timestamp: %s\r\nX-HMAC-SHA256: %s\r\n",
              nonce, ts, sig);
     req = (struct http_client_request){ "POST", host, port, path, headers, "application/json",
-                                        body, b.len };
+                                        body, b.len, 0 };
     rc = http_client_start(&req, done, j);
     if (rc == MG_ERR_NOSPC)
         return;   /* every client slot busy: the next poll tries again */

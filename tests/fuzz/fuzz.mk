@@ -28,7 +28,7 @@ FUZZ_SMOKE_RUNS_json     ?= 50000
 FUZZ_CC         ?= clang
 
 FUZZ_DIR     := build/fuzz
-FUZZ_TARGETS := http_parse ws recstore json config relay_body coord_body
+FUZZ_TARGETS := http_parse ws recstore json config relay_body coord_body peer
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 # -fno-sanitize-recover: UBSan otherwise prints and carries on, and libFuzzer
@@ -48,13 +48,18 @@ FUZZ_SRCS_relay_body := tests/fuzz/fuzz_relay_body.c firmware/relay/envelope.c f
                         firmware/json/json.c firmware/diag/textbuf.c crypto/crypto.c hal/hex.c \
                         hal/mg_err.c hal/pool.c hal/linux/entropy.c
 FUZZ_SRCS_config     := tests/fuzz/fuzz_config.c firmware/confsync/config.c firmware/json/json.c \
-                        firmware/coord/keytext.c \
+                        firmware/coord/keytext.c hal/b64.c \
                         crypto/crypto.c hal/hex.c hal/mg_err.c hal/pool.c hal/linux/entropy.c
 FUZZ_SRCS_coord_body := tests/fuzz/fuzz_coord_body.c firmware/coord/api.c firmware/coord/registry.c \
                         firmware/coord/signing.c firmware/coord/keytext.c firmware/json/json.c \
                         firmware/diag/textbuf.c firmware/net/http_parse.c firmware/store/recstore.c \
                         hal/linux/flash_file.c hal/crc32.c crypto/crypto.c crypto/ed25519.c \
                         hal/hex.c hal/mg_err.c hal/pool.c hal/linux/entropy.c
+FUZZ_SRCS_peer       := tests/fuzz/fuzz_peer.c firmware/heartbeat/membership.c firmware/peer/peers.c \
+                        firmware/peer/peer_auth.c firmware/net/http_parse.c firmware/json/json.c \
+                        firmware/diag/textbuf.c firmware/net/lwip_port.c crypto/crypto.c \
+                        crypto/ed25519.c hal/b64.c hal/hex.c hal/mg_err.c hal/pool.c \
+                        hal/linux/clock.c hal/linux/entropy.c
 
 # ws_accept_key() hashes with mbedTLS: the few library files it reaches, from
 # the tree tools/deps unpacks, with our config. They get the sanitizers but no
@@ -83,8 +88,13 @@ $(FUZZ_DIR)/fuzz_relay_body: $(call fuzz_objs,relay_body) $(FUZZ_HOST_DEPS)/libm
 # Signatures verify with libsignal's ref10 code under crypto/ed25519.c.
 $(FUZZ_DIR)/fuzz_coord_body: $(call fuzz_objs,coord_body) $(FUZZ_HOST_DEPS)/libsignal-protocol-c.a \
                              $(FUZZ_HOST_DEPS)/libmbedcrypto.a $(FUZZ_HOST_DEPS)/libjsmn.a
+# The peer target verifies Ed25519 (libsignal's ref10) and checks addresses
+# with lwIP's ip4addr_aton().
+$(FUZZ_DIR)/fuzz_peer: $(call fuzz_objs,peer) $(FUZZ_HOST_DEPS)/libsignal-protocol-c.a \
+                       $(FUZZ_HOST_DEPS)/libmbedcrypto.a $(FUZZ_HOST_DEPS)/libjsmn.a \
+                       $(FUZZ_HOST_DEPS)/liblwip.a
 $(FUZZ_HOST_DEPS)/libjsmn.a $(FUZZ_HOST_DEPS)/libmbedcrypto.a \
-$(FUZZ_HOST_DEPS)/libsignal-protocol-c.a: $(FUZZ_HOST_DEPS)/.built
+$(FUZZ_HOST_DEPS)/libsignal-protocol-c.a $(FUZZ_HOST_DEPS)/liblwip.a: $(FUZZ_HOST_DEPS)/.built
 
 $(FUZZ_BINS):
 	@echo "  LD [fuzz] $@"
@@ -100,12 +110,14 @@ $(call fuzz_objs,ws): FUZZ_CFLAGS += -Icrypto -Ibuild/src/mbedtls/include \
 $(call fuzz_objs,ws): $(FUZZ_DIR)/.src
 
 FUZZ_JSON_USERS := $(call fuzz_objs,json) $(call fuzz_objs,config) $(call fuzz_objs,relay_body) \
-                   $(call fuzz_objs,coord_body)
+                   $(call fuzz_objs,coord_body) $(call fuzz_objs,peer)
 $(FUZZ_JSON_USERS): FUZZ_CFLAGS += -Ibuild/src/jsmn -DJSMN_HEADER -DJSMN_STRICT -DJSMN_PARENT_LINKS
-$(call fuzz_objs,config) $(call fuzz_objs,relay_body) $(call fuzz_objs,coord_body): \
+$(call fuzz_objs,config) $(call fuzz_objs,relay_body) $(call fuzz_objs,coord_body) \
+$(call fuzz_objs,peer): \
     FUZZ_CFLAGS += -Iboard/host -Icrypto \
     -Ibuild/src/mbedtls/include -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"' -D_DEFAULT_SOURCE
 $(FUZZ_JSON_USERS): $(FUZZ_HOST_DEPS)/.built
+$(call fuzz_objs,peer): FUZZ_CFLAGS += -Ibuild/src/lwip/src/include -Ifirmware/net/port $(REF10_INC)
 
 $(FUZZ_DIR)/obj/crypto/ed25519.o: FUZZ_CFLAGS += $(REF10_INC)
 

@@ -291,6 +291,65 @@ MG_TEST(test_config_the_gateway_section_is_read_whole)
     CHECK(strcmp(c->inbound_url, "http://10.42.0.1:9000/in") == 0);
 }
 
+MG_TEST(test_config_a_peer_public_key_is_base64_of_32_bytes_and_optional)
+{
+    const struct config *c;
+
+    config_reset();
+    CHECK_EQ(push("{\"identity\":{},\"gateway\":{\"peers\":["
+                  "{\"name\":\"a\",\"url\":\"http://10.42.0.3:9632\","
+                  "\"public_key\":\"A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=\"},"
+                  "{\"name\":\"b\",\"url\":\"http://10.42.0.4:9632\"}]}}"),
+             0);
+    c = config_current();
+    CHECK_EQ(c->n_peers, 2);
+    CHECK_EQ(c->peers[0].has_public_key, 1);
+    CHECK_EQ(c->peers[0].public_key[0], 0x03);
+    CHECK_EQ(c->peers[0].public_key[31], 0xb8);
+    CHECK_EQ(c->peers[1].has_public_key, 0);
+}
+
+MG_TEST(test_config_a_peer_public_key_that_is_not_32_bytes_of_base64_is_refused)
+{
+    static const char *const bad[] = {
+        "\"A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMQ==\"",    /* 31 bytes */
+        "\"A6EHv_POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=\"",    /* base64url */
+        "\"ed25519_03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8\"",
+        "\"\"", "32",
+    };
+    char body[256];
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        config_reset();
+        snprintf(body, sizeof(body), "{\"identity\":{},\"gateway\":{\"peers\":[{\"name\":\"a\","
+                 "\"url\":\"http://10.42.0.3:9632\",\"public_key\":%s}]}}", bad[i]);
+        CHECK_EQ(stage(body), MG_ERR_INVAL);
+        CHECK(strcmp(err.code, "invalid_config") == 0);
+        CHECK(strstr(err.detail, "gateway.peers[].public_key") != NULL);
+    }
+}
+
+MG_TEST(test_config_the_node_hostname_and_address_are_read_and_checked)
+{
+    const struct config *c;
+
+    config_reset();
+    CHECK_EQ(push("{\"identity\":{},\"gateway\":{\"node\":{\"name\":\"gw-a\","
+                  "\"hostname\":\"gw-a.mesh\",\"ip\":\"100.64.0.7\"}}}"),
+             0);
+    c = config_current();
+    CHECK(strcmp(c->node_hostname, "gw-a.mesh") == 0);
+    CHECK(strcmp(c->node_ip, "100.64.0.7") == 0);
+    CHECK_EQ(stage("{\"identity\":{},\"gateway\":{\"node\":{\"ip\":\"100.64.0.256\"}}}"),
+             MG_ERR_INVAL);
+    CHECK(strstr(err.detail, "gateway.node.ip") != NULL);
+    CHECK_EQ(stage("{\"identity\":{},\"gateway\":{\"node\":{\"ip\":\"1.2.3\"}}}"),
+             MG_ERR_INVAL);
+    CHECK_EQ(stage("{\"identity\":{},\"gateway\":{\"node\":{\"ip\":\" 1.2.3.4\"}}}"),
+             MG_ERR_INVAL);
+}
+
 MG_TEST(test_config_a_rotation_is_staged_with_its_secret_text_and_wiped_once_applied)
 {
     const struct config *c;

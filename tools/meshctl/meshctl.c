@@ -1,5 +1,5 @@
 /* meshctl: the operator's host tool. This file holds `provision` (and hands
- * `config` to config_cmd.c): it makes
+ * `config` to config_cmd.c, `keygen`, `coord` and `ping` to mesh_cmd.c): it makes
  * the flash image a board boots from, with the root secret and the shared
  * secrets an operator chooses, and prints the public keys to register
  * elsewhere. It runs the firmware's own keystore code on the board's
@@ -17,6 +17,7 @@
 
 #include "board.h"
 #include "config_cmd.h"
+#include "mesh_cmd.h"
 #include "crypto.h"
 #include "flash.h"
 #include "hex.h"
@@ -34,7 +35,13 @@ static int usage(void)
             "  given secrets, and the root secret file the board reads; prints public keys.\n"
             "  Without --root-key or --passphrase a random root key is made.\n"
             "       meshctl config push|status --url URL [--secret S] [FILE]\n"
-            "  pushes a signed config to a gateway's controller port, or reads its hash.\n",
+            "  pushes a signed config to a gateway's controller port, or reads its hash.\n"
+            "       meshctl keygen --out FILE\n"
+            "  makes an Ed25519 key file (an operator's or a sovereign's) and prints its public key.\n"
+            "       meshctl coord approve|deny|sovereign-add|nodes|topology ... --url URL\n"
+            "  the coordinator's API (meshctl coord for details).\n"
+            "       meshctl ping URL\n"
+            "  a peer gateway's GET /ping.\n",
             BOARD_NAME, BOARD_FLASH_SIZE / 1024);
     return 2;
 }
@@ -169,5 +176,11 @@ int main(int argc, char **argv)
         return provision(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "config") == 0)
         return meshctl_config(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
+        return meshctl_keygen(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "coord") == 0)
+        return meshctl_coord(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "ping") == 0)
+        return meshctl_ping(argc - 2, argv + 2);
     return usage();
 }
