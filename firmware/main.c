@@ -22,6 +22,7 @@
 #include "diag/system.h"
 #include "heap_guard.h"
 #include "keys/keys_service.h"
+#include "keystore.h"
 #include "loop.h"
 #include "lwip/init.h"
 #include "mg_err.h"
@@ -31,6 +32,7 @@
 #include "net/netif_tap.h"
 #include "node/node.h"
 #include "relay/relay.h"
+#include "signal_session.h"
 #include "sys.h"
 #include "uart.h"
 #include "version.h"
@@ -141,6 +143,11 @@ int main(int argc, char **argv)
         return 1;
     }
     keys_boot();
+    /* libsignal's contexts are made now, before the seal; without the
+     * Signal keys the firmware runs on, with no Signal sessions. */
+    rc = keystore_status() == KS_OK ? signal_session_init() : MG_ERR_PERM;
+    if (rc != 0)
+        log_printf("init: signal: %s (no Signal sessions)", mg_strerror(rc));
     lwip_init();
     rc = netif_tap_start(&net);
     if (rc != 0) {

@@ -161,6 +161,7 @@ static void keys_cmd(int argc, char **argv)
     snprintf(question, sizeof(question), "this destroys key %s (%s)%s", k->name,
              state_name(k->state),
              k->origin == KS_GENERATED ? " and generates a new one: peers that know it lose it"
+             : k->origin == KS_LEARNED ? ": the peer's session and trusted identity are forgotten"
                                        : "; it must be provisioned again");
     console_confirm(question, do_reset, (void *)k);
 }
