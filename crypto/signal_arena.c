@@ -237,8 +237,17 @@ void *mg_sig_realloc(void *p, size_t size)
 
 void mg_sig_free(void *p)
 {
-    if (p)
-        release(block_of(p));
+    uintptr_t q = (uintptr_t)p, base = (uintptr_t)signal_arena;
+
+    if (!p)
+        return;
+    /* Not one of ours (or already free): counted, never merged into the
+     * arena's blocks. */
+    if (q < base + HEAD || q >= base + top || (q - base) % ALIGN != 0 || !block_of(p)->used) {
+        st.stray++;
+        return;
+    }
+    release(block_of(p));
 }
 
 char *mg_sig_strdup(const char *s)

@@ -23,7 +23,8 @@ struct sig_arena_stats {
     unsigned long ops;
     unsigned long refused;   /* allocations that did not fit */
     unsigned long leaks;     /* operations that ended with blocks left */
-    unsigned long stray;     /* allocations outside an operation after the seal */
+    unsigned long stray;     /* allocations outside an operation after the seal, and
+                                frees of what is not a live block of the arena */
 };
 
 /* Starts an operation. MG_ERR_PERM if one is already running (operations

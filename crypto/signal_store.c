@@ -125,10 +125,25 @@ static int is_staged(const signal_protocol_address *a)
            memcmp(a->name, st.name, st.name_len) == 0;
 }
 
+/* The keystore's table is the truth (an operator may have reset a slot
+ * from the console): the index follows it. */
+static void refresh_index(void)
+{
+    int i;
+
+    for (i = 0; i < BOARD_SIGNAL_SESSIONS; i++) {
+        enum ks_state ks = keystore_state(slot_id(i));
+        if ((ks == KS_MISSING) != (slots[i].state == SLOT_FREE) ||
+            (ks == KS_CORRUPT) != (slots[i].state == SLOT_CORRUPT))
+            (void)read_slot(i, 0);
+    }
+}
+
 int signal_store_begin(const signal_protocol_address *a)
 {
     int i;
 
+    refresh_index();
     memset(&st, 0, sizeof(st));
     st.slot = -1;
     if (!a->name || a->name_len == 0 || a->name_len > SIG_NAME_MAX)
