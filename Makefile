@@ -46,7 +46,11 @@ REF10_INC := -I$(ED) -I$(ED)/nacl_includes -I$(SIG)/curve25519
 # Every allocation goes through hal/heap_guard.c (DESIGN.md section 2).
 WRAP    := -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc -Wl,--wrap=free
 LDFLAGS := -Wl,--gc-sections $(WRAP)
-LIBS    := $(DEPS)/liblwip.a $(DEPS)/libsignal-protocol-c.a $(DEPS)/libmbedcrypto.a \
+# libsignal allocates on every operation: the firmware and its tests link a
+# copy whose allocator is the static Signal arena (crypto/signal_arena.h).
+# meshctl, a host tool, links the library as built.
+SIG_ARENA_LIB := $(DEPS)/libsignal-arena.a
+LIBS    := $(DEPS)/liblwip.a $(SIG_ARENA_LIB) $(DEPS)/libmbedcrypto.a \
            $(DEPS)/libjsmn.a
 LDLIBS  := -lm
 
@@ -92,13 +96,24 @@ $(DEPS)/.built: tools/deps tools/deps.mk $(wildcard tools/patches/*/*.patch) cry
 
 # The archives are made by tools/deps; .built is touched after every build of
 # them, so images depend on it too (make does not re-stat recipe-less targets).
-$(LIBS): $(DEPS)/.built
+$(LIBS) $(DEPS)/libsignal-protocol-c.a: $(DEPS)/.built
 deps: $(DEPS)/.built
+
+$(SIG_ARENA_LIB): $(DEPS)/libsignal-protocol-c.a $(DEPS)/.built
+	@echo "  OBJCOPY [$(BOARD)] $@"
+	@$(CROSS)objcopy --redefine-sym malloc=mg_sig_malloc --redefine-sym calloc=mg_sig_calloc \
+	    --redefine-sym realloc=mg_sig_realloc --redefine-sym free=mg_sig_free \
+	    --redefine-sym strdup=mg_sig_strdup $< $@
 
 # --- our code -------------------------------------------------------------
 
 $(B)/obj/crypto/ed25519.o $(B)/obj/crypto/x25519.o $(B)/obj/crypto/xeddsa.o \
 $(B)/tobj/crypto/ed25519.o $(B)/tobj/crypto/x25519.o $(B)/tobj/crypto/xeddsa.o: CFLAGS += $(REF10_INC)
+
+# The Signal modules see libsignal's headers (<signal_protocol.h>, ...).
+SIG_INC := -I$(SIG)
+$(B)/obj/crypto/signal_%.o $(B)/tobj/crypto/signal_%.o $(B)/obj/tests/unit/test_signal.o \
+$(B)/tobj/tests/unit/test_signal.o: CFLAGS += $(SIG_INC)
 
 $(B)/obj/%.o: %.c | $(DEPS)/.built
 	@mkdir -p $(@D)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "board.h"
 #include "clock.h"
 #include "crypto.h"
 #include "ed25519.h"
@@ -41,12 +42,21 @@ static struct ks_key_info keys[] = {
     { KS_PREKEYS + 3, "prekeys.3", KS_GENERATED, KS_MISSING },
     { KS_MESH_HMAC, "mesh-hmac", KS_PROVISIONED, KS_MISSING },
     { KS_PEER_SECRET, "peer-secret", KS_PROVISIONED, KS_MISSING },
+    { KS_SESSIONS + 0, "session.0", KS_LEARNED, KS_MISSING },
+    { KS_SESSIONS + 1, "session.1", KS_LEARNED, KS_MISSING },
+    { KS_SESSIONS + 2, "session.2", KS_LEARNED, KS_MISSING },
+    { KS_SESSIONS + 3, "session.3", KS_LEARNED, KS_MISSING },
+    { KS_SESSIONS + 4, "session.4", KS_LEARNED, KS_MISSING },
+    { KS_SESSIONS + 5, "session.5", KS_LEARNED, KS_MISSING },
+    { KS_SESSIONS + 6, "session.6", KS_LEARNED, KS_MISSING },
+    { KS_SESSIONS + 7, "session.7", KS_LEARNED, KS_MISSING },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
 _Static_assert(KS_PREKEY_PAGES == 4, "the key table lists four prekey pages");
 _Static_assert(4 + KS_PREKEY_PAGE * 36 <= KS_MAX_PLAIN, "a prekey page fits");
 _Static_assert(SEALED_MAX <= RECSTORE_MAX_LEN, "a sealed key fits one record");
+_Static_assert(BOARD_SIGNAL_SESSIONS == 8, "the key table lists eight session slots");
 
 static struct ks_key_info *info(uint16_t id)
 {
@@ -108,6 +118,9 @@ static int verify(uint16_t id, const uint8_t *p, size_t len)
     default:
         if (id >= KS_PREKEYS && id < KS_PREKEYS + KS_PREKEY_PAGES)
             return len >= 4 && p[0] <= KS_PREKEY_PAGE && len == 4 + (size_t)p[0] * 36;
+        if (id >= KS_SESSIONS && id < KS_SESSIONS + BOARD_SIGNAL_SESSIONS)
+            return len >= KS_SESSION_HEAD && p[0] == 1 && p[1] >= 1 && (p[2] == 0 || p[2] == 33) &&
+                   len == KS_SESSION_HEAD + (size_t)p[1] + p[2] + (size_t)(p[8] | p[9] << 8);
         return 0;
     }
 }
@@ -570,7 +583,10 @@ int keystore_fingerprint(uint16_t id, char *out, size_t cap)
             snprintf(out, cap, "%zu bytes, check %s", len, h);
             break;
         default:
-            if (p[0])
+            if (id >= KS_SESSIONS)
+                snprintf(out, cap, "peer %.*s.%lu, session %u bytes", p[1], (const char *)p + 12,
+                         (unsigned long)le32_get(p + 4), (unsigned)(p[8] | p[9] << 8));
+            else if (p[0])
                 snprintf(out, cap, "%u one-time prekeys, ids %lu..%lu", p[0],
                          (unsigned long)le32_get(p + 4),
                          (unsigned long)le32_get(p + 4 + (p[0] - 1u) * 36));

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "flash.h"
+#include "store/recstore.h"
 #include "sys.h"
 
 struct recstore;
@@ -36,10 +37,16 @@ struct recstore;
 #define KS_PREKEYS         0x0110  /* pages 0x0110..: count u8, 0[3], count x {id u32, private[32]} */
 #define KS_MESH_HMAC       0x0120  /* controller secret (MESH_HMAC_SECRET), 1..128 bytes */
 #define KS_PEER_SECRET     0x0121  /* the device's peer secret, 1..128 bytes */
+#define KS_SESSIONS        0x0200  /* slots 0x0200..: one Signal peer each (signal_store.h):
+                                      version 1, name len u8, identity len u8 (0|33), 0,
+                                      device id u32, session len u16, 0[2],
+                                      name, identity, serialized session record */
 
 #define KS_PREKEY_PAGE     16      /* one-time prekeys per page record */
 #define KS_PREKEY_PAGES    (BOARD_SIGNAL_PREKEYS / KS_PREKEY_PAGE)
-#define KS_MAX_PLAIN       600     /* largest plaintext (a full prekey page) */
+#define KS_SESSION_HEAD    12      /* a session slot's fixed part */
+/* Largest plaintext: what one record holds once sealed (a session slot). */
+#define KS_MAX_PLAIN       (RECSTORE_MAX_LEN - 12 - 16)
 
 enum ks_status {
     KS_OK,            /* open; keys readable */
@@ -54,6 +61,7 @@ enum ks_state { KS_MISSING, KS_PRESENT, KS_CORRUPT };
 enum ks_origin {
     KS_GENERATED,     /* made on the device at first boot */
     KS_PROVISIONED,   /* written by meshctl provision (a shared secret) */
+    KS_LEARNED,       /* written as the device talks (a Signal session with a peer) */
 };
 
 struct ks_key_info {

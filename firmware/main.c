@@ -24,6 +24,7 @@
 #include "heap_guard.h"
 #include "heartbeat/heartbeat.h"
 #include "keys/keys_service.h"
+#include "keystore.h"
 #include "loop.h"
 #include "lwip/init.h"
 #include "mg_err.h"
@@ -34,6 +35,7 @@
 #include "node/node.h"
 #include "peer/peer.h"
 #include "relay/relay.h"
+#include "signal_session.h"
 #include "sys.h"
 #include "uart.h"
 #include "version.h"
@@ -145,6 +147,11 @@ int main(int argc, char **argv)
         return 1;
     }
     keys_boot();
+    /* libsignal's contexts are made now, before the seal; without the
+     * Signal keys the firmware runs on, with no Signal sessions. */
+    rc = keystore_status() == KS_OK ? signal_session_init() : MG_ERR_PERM;
+    if (rc != 0)
+        log_printf("init: signal: %s (no Signal sessions)", mg_strerror(rc));
     lwip_init();
     rc = netif_tap_start(&net);
     if (rc != 0) {

@@ -93,6 +93,8 @@ void keys_boot(void)
         log_printf("keys: keystore %s: %s", flash_path, keystore_status_text(keystore_status()));
     }
     for (i = 0; (k = keystore_key(i)) != NULL; i++) {
+        if (k->origin == KS_LEARNED && k->state == KS_MISSING)
+            continue;   /* a free session slot is not a missing key */
         n[k->state]++;
         if (k->state == KS_CORRUPT)
             log_printf("keys: %s is corrupt: the services that need it will not start; "
@@ -114,6 +116,8 @@ static void keys_list(void)
                    keystore_status_text(keystore_status()), flash_path, secret_source);
     console_printf("%-6s %-16s %-8s %s\n", "id", "name", "state", "fingerprint");
     for (i = 0; (k = keystore_key(i)) != NULL; i++) {
+        if (k->origin == KS_LEARNED && k->state == KS_MISSING)
+            continue;   /* a free session slot */
         if (k->state != KS_PRESENT || keystore_fingerprint(k->id, fp, sizeof(fp)) != 0)
             strcpy(fp, k->state == KS_MISSING && k->origin == KS_PROVISIONED ? "(not provisioned)"
                                                                               : "-");
@@ -161,6 +165,7 @@ static void keys_cmd(int argc, char **argv)
     snprintf(question, sizeof(question), "this destroys key %s (%s)%s", k->name,
              state_name(k->state),
              k->origin == KS_GENERATED ? " and generates a new one: peers that know it lose it"
+             : k->origin == KS_LEARNED ? ": the peer's session and trusted identity are forgotten"
                                        : "; it must be provisioned again");
     console_confirm(question, do_reset, (void *)k);
 }

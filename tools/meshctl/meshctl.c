@@ -162,6 +162,8 @@ static int provision(int argc, char **argv)
     printf("board      %s\nimage      %s\nroot       %s (%s)\n", BOARD_NAME, image, key_file,
            pass ? "passphrase" : "key");
     for (n = 0; (k = keystore_key(n)) != NULL; n++) {
+        if (k->origin == KS_LEARNED && k->state != KS_PRESENT)
+            continue;   /* a free session slot */
         if (k->state != KS_PRESENT || keystore_fingerprint(k->id, fp, sizeof(fp)) != 0)
             strcpy(fp, "(not provisioned)");
         printf("%-16s %s\n", k->name, fp);
