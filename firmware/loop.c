@@ -64,6 +64,8 @@ static int wait_budget(uint64_t now, int max_wait_ms)
 
     if (lwip_sleep != SYS_TIMEOUTS_SLEEPTIME_INFINITE && now + lwip_sleep < due)
         due = now + lwip_sleep;
+    if (netif_tap_loop_pending())
+        return 0;
     for (i = 0; i < stats.n_services; i++) {
         if (stats.services[i].started && services[i]->next_deadline) {
             uint64_t d = services[i]->next_deadline(now);

@@ -26,6 +26,12 @@
 #define PBUF_POOL_SIZE              256
 #define PBUF_POOL_BUFSIZE           1536
 
+/* Packets to the gateway's own address (a gateway that is also the
+ * coordinator registers and heartbeats with itself) go through the netif's
+ * loop queue, drained by netif_tap_poll(); bounded like every pool. */
+#define LWIP_NETIF_LOOPBACK         1
+#define LWIP_LOOPBACK_MAX_PBUFS     32
+
 /* Protocols. */
 #define LWIP_IPV4                   1
 #define LWIP_IPV6                   0

@@ -89,6 +89,7 @@ void netif_tap_poll(void)
 
     if (!started)
         return;
+    netif_poll(&tap_netif);   /* what we sent to ourselves */
     for (i = 0; i < NETIF_RX_BATCH; i++) {
         struct pbuf *p = pbuf_alloc(PBUF_RAW, HAL_NET_FRAME_MAX, PBUF_POOL);
         int n;
@@ -116,6 +117,11 @@ void netif_tap_poll(void)
 struct netif *netif_tap_get(void)
 {
     return &tap_netif;
+}
+
+int netif_tap_loop_pending(void)
+{
+    return started && tap_netif.loop_first != NULL;
 }
 
 unsigned long netif_tap_rx_dropped(void)

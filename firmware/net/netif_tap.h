@@ -19,8 +19,13 @@ struct netif_tap_config {
 /* Opens the device and brings the interface up (after lwip_init()). */
 int netif_tap_start(const struct netif_tap_config *cfg);
 
-/* Moves at most NETIF_RX_BATCH waiting frames into lwIP. */
+/* Moves at most NETIF_RX_BATCH waiting frames into lwIP, and the packets
+ * sent to our own address. */
 void netif_tap_poll(void);
+
+/* Packets to our own address wait for the next netif_tap_poll(): the loop
+ * must not sleep. */
+int netif_tap_loop_pending(void);
 
 struct netif *netif_tap_get(void);
 
