@@ -196,6 +196,16 @@ $(B)/bench-hmac: $(BENCH_HMAC_OBJS) $(LIBS) $(DEPS)/.built
 	@echo "  LD [$(BOARD) bench] $@"
 	@$(CC) -static -o $@ $(BENCH_HMAC_OBJS) $(DEPS)/libmbedcrypto.a
 
+# The Ed25519 reference of the membership benchmark: our verification and
+# ref10's, for the board, run under its runner.
+BENCH_ED_OBJS := $(B)/obj/tools/bench_ed25519.o $(B)/obj/firmware/coord/signing.o \
+                 $(B)/obj/firmware/coord/keytext.o $(B)/obj/crypto/ed25519.o $(B)/obj/crypto/crypto.o \
+                 $(B)/obj/hal/hex.o $(B)/obj/hal/mg_err.o $(B)/obj/hal/pool.o $(B)/obj/hal/linux/entropy.o
+$(B)/obj/tools/bench_ed25519.o: CFLAGS += $(REF10_INC)
+$(B)/bench-ed25519: $(BENCH_ED_OBJS) $(LIBS) $(DEPS)/.built
+	@echo "  LD [$(BOARD) bench] $@"
+	@$(CC) -static -o $@ $(BENCH_ED_OBJS) $(DEPS)/libsignal-protocol-c.a $(DEPS)/libmbedcrypto.a
+
 # The relay's load generator (and mosquitto's), a host tool whatever the board.
 build/host/bench-relay: tools/bench_relay.c
 	@mkdir -p $(@D)
@@ -234,7 +244,8 @@ lint: build/.bootstrap
 	@cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 	    --inline-suppr --suppress=missingIncludeSystem \
 	    -Iboard/host -Ihal -Icrypto -Ifirmware -Ifirmware/net/port \
-	    hal crypto firmware tools/meshctl tools/bench_flash.c tools/bench_hmac.c tools/bench_relay.c tests/unit tests/powercut
+	    hal crypto firmware tools/meshctl tools/bench_flash.c tools/bench_hmac.c tools/bench_relay.c \
+	    tools/bench_ed25519.c tests/unit tests/powercut
 
 INTEG_BOARDS := host qemu-aarch64 qemu-riscv64
 

@@ -2,6 +2,8 @@
 # on each of BENCH_BOARDS, beside nginx measured the same way in the same run,
 # plus memory figures and the controller gate's HMAC-verified requests/s
 # beside raw mbedTLS HMAC verifications/s (tools/bench, tools/bench_hmac.c),
+# Ed25519 verifications/s of the coordinator's path and of our verification
+# beside ref10's called directly (tools/bench_ed25519.c),
 # and the record store's write and mount
 # times beside bare flash operations (tools/bench_flash.c). Needs root; results also in
 # build/bench/results.txt. Included from the Makefile.
@@ -19,7 +21,8 @@ BENCH_MIN_REQUESTS ?= 100000
 # itself); every board is run even if one fails.
 bench: build/.bootstrap
 	@set -e; for b in $(BENCH_BOARDS); do \
-	    $(MAKE) --no-print-directory -j$(NPROC) BOARD=$$b all build/$$b/bench-hmac; done
+	    $(MAKE) --no-print-directory -j$(NPROC) BOARD=$$b all build/$$b/bench-hmac \
+	        build/$$b/bench-ed25519; done
 	@$(MAKE) --no-print-directory BOARD=host build/host/bench-relay
 	@mkdir -p build/bench && : > build/bench/results.txt
 	@rc=0; for b in $(BENCH_BOARDS); do \
@@ -33,6 +36,6 @@ bench-flash: $(B)/bench-flash
 	@$(B)/bench-flash build/bench/flash-bench.img | tee -a build/bench/results.txt
 
 # A sub-make per board so that RUNNER and CROSS come from its board.mk.
-bench-board: build/.bootstrap $(B)/bench-hmac build/host/bench-relay
+bench-board: build/.bootstrap $(B)/bench-hmac $(B)/bench-ed25519 build/host/bench-relay
 	@/usr/bin/python3 tools/bench --board $(BOARD) --runner "$(RUNNER)" --size $(CROSS)size \
 	    --seconds $(BENCH_SECONDS) --min-requests $(BENCH_MIN_REQUESTS)
