@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "mbedtls/base64.h"
+#include "b64.h"
 #include "mbedtls/sha1.h"
 #include "mg_err.h"
 
@@ -15,35 +15,13 @@ enum ws_reader_state {
 
 /* --- opening handshake ---------------------------------------------------- */
 
-static int ws_b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* 16 bytes are 5 full groups of 3 plus one lone byte: 21 characters, one more
- * carrying that byte's last 2 bits (its low 4 bits unused), then "==". */
+/* Section 4.2.1: the key is the base64 of 16 bytes, canonical (its 22nd
+ * character's unused low bits clear, then "=="). */
 static int ws_key_is_16_bytes(const char *key, size_t len)
 {
-    size_t i;
-    int v;
+    unsigned char raw[16];
 
-    if (len != 24 || key[22] != '=' || key[23] != '=')
-        return 0;
-    for (i = 0; i < 21; i++)
-        if (ws_b64_value(key[i]) < 0)
-            return 0;
-    v = ws_b64_value(key[21]);
-    return v >= 0 && (v & 0x0F) == 0;
+    return len == 24 && b64_decode(key, len, raw, sizeof(raw)) == 16;
 }
 
 int ws_accept_key(const char *client_key, size_t key_len, char out[WS_ACCEPT_LEN + 1])
@@ -52,7 +30,6 @@ int ws_accept_key(const char *client_key, size_t key_len, char out[WS_ACCEPT_LEN
     static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     mbedtls_sha1_context sha;
     unsigned char digest[20];
-    size_t n = 0;
     int rc;
 
     out[0] = '\0';
@@ -71,12 +48,8 @@ int ws_accept_key(const char *client_key, size_t key_len, char out[WS_ACCEPT_LEN
     if (rc != 0)
         return MG_ERR_CRYPTO;
 
-    if (mbedtls_base64_encode((unsigned char *)out, WS_ACCEPT_LEN + 1, &n, digest,
-                              sizeof(digest)) != 0 || n != WS_ACCEPT_LEN) {
-        out[0] = '\0';
-        return MG_ERR_CRYPTO;
-    }
-    out[WS_ACCEPT_LEN] = '\0';
+    _Static_assert(B64_LEN(sizeof(digest)) == WS_ACCEPT_LEN, "the accept key is 28 characters");
+    b64_encode(digest, sizeof(digest), out);
     return 0;
 }
 

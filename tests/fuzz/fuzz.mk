@@ -40,7 +40,7 @@ FUZZ_CFLAGS := -std=c11 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -Wall -Wextra
 # What each target links: its harness and the project sources it exercises.
 FUZZ_SRCS_http_parse := tests/fuzz/fuzz_http_parse.c firmware/net/http_parse.c hal/hex.c \
                         hal/mg_err.c
-FUZZ_SRCS_ws         := tests/fuzz/fuzz_ws.c firmware/net/ws.c
+FUZZ_SRCS_ws         := tests/fuzz/fuzz_ws.c firmware/net/ws.c hal/b64.c
 FUZZ_SRCS_recstore   := tests/fuzz/fuzz_recstore.c firmware/store/recstore.c \
                         hal/linux/flash_file.c hal/crc32.c hal/mg_err.c
 FUZZ_SRCS_json       := tests/fuzz/fuzz_json.c firmware/json/json.c hal/hex.c hal/mg_err.c
@@ -64,7 +64,7 @@ FUZZ_SRCS_peer       := tests/fuzz/fuzz_peer.c firmware/heartbeat/membership.c f
 # ws_accept_key() hashes with mbedTLS: the few library files it reaches, from
 # the tree tools/deps unpacks, with our config. They get the sanitizers but no
 # coverage instrumentation, so cov:/ft: count our code only.
-FUZZ_MBEDTLS      := sha1 base64 constant_time platform_util
+FUZZ_MBEDTLS      := sha1 constant_time platform_util
 FUZZ_MBEDTLS_OBJS := $(FUZZ_MBEDTLS:%=$(FUZZ_DIR)/obj/mbedtls/%.o)
 FUZZ_MBEDTLS_CFLAGS := -std=c11 -g -O1 -w -fsanitize=address,undefined -fno-sanitize-recover=all \
                        -Ibuild/src/mbedtls/include -Icrypto \
