@@ -113,7 +113,8 @@ $(B)/tobj/crypto/ed25519.o $(B)/tobj/crypto/x25519.o $(B)/tobj/crypto/xeddsa.o: 
 # The Signal modules see libsignal's headers (<signal_protocol.h>, ...).
 SIG_INC := -I$(SIG)
 $(B)/obj/crypto/signal_%.o $(B)/tobj/crypto/signal_%.o $(B)/obj/tests/unit/test_signal.o \
-$(B)/tobj/tests/unit/test_signal.o: CFLAGS += $(SIG_INC)
+$(B)/tobj/tests/unit/test_signal.o $(B)/obj/firmware/telemetry/telemetry.o \
+$(B)/tobj/firmware/telemetry/telemetry.o: CFLAGS += $(SIG_INC)
 
 $(B)/obj/%.o: %.c | $(DEPS)/.built
 	@mkdir -p $(@D)
@@ -162,7 +163,10 @@ MESHCTL_SRCS := tools/meshctl/meshctl.c tools/meshctl/config_cmd.c tools/meshctl
                 tools/meshctl/mesh_cmd.c hal/b64.c firmware/confsync/gate.c crypto/crypto.c crypto/ed25519.c crypto/x25519.c \
                 crypto/xeddsa.c crypto/keystore.c firmware/store/recstore.c hal/crc32.c \
                 hal/hex.c hal/mg_err.c hal/pool.c hal/linux/clock.c hal/linux/entropy.c \
-                hal/linux/flash_file.c hal/linux/sys.c
+                hal/linux/flash_file.c hal/linux/sys.c \
+                tools/meshctl/signal_cmd.c tools/meshctl/ws_client.c firmware/json/json.c \
+                crypto/signal_session.c crypto/signal_store.c crypto/signal_provider.c \
+                crypto/signal_bundle.c crypto/signal_arena.c
 MESHCTL_OBJS := $(MESHCTL_SRCS:%.c=$(B)/mctl/%.o)
 
 ifneq ($(BOARD),host)
@@ -173,11 +177,12 @@ endif
 $(B)/mctl/%.o: %.c | $(HOST_DEPS)/.built
 	@mkdir -p $(@D)
 	@echo "  CC [$(BOARD) meshctl] $<"
-	@gcc $(filter-out $(BOARD_CFLAGS),$(CFLAGS)) $(REF10_INC) -Itools/meshctl -c $< -o $@
+	@gcc $(filter-out $(BOARD_CFLAGS),$(CFLAGS)) $(REF10_INC) $(SIG_INC) -Itools/meshctl -c $< -o $@
 
 $(B)/meshctl: $(MESHCTL_OBJS) $(HOST_DEPS)/.built
 	@echo "  LD [$(BOARD) meshctl] $@"
-	@gcc -o $@ $(MESHCTL_OBJS) $(HOST_DEPS)/libsignal-protocol-c.a $(HOST_DEPS)/libmbedcrypto.a
+	@gcc -Wl,--gc-sections -o $@ $(MESHCTL_OBJS) $(HOST_DEPS)/libsignal-protocol-c.a $(HOST_DEPS)/libmbedcrypto.a \
+	    $(HOST_DEPS)/libjsmn.a -lm
 
 meshctl: $(B)/meshctl
 

@@ -18,6 +18,7 @@
 #include "board.h"
 #include "config_cmd.h"
 #include "mesh_cmd.h"
+#include "signal_cmd.h"
 #include "crypto.h"
 #include "flash.h"
 #include "hex.h"
@@ -41,7 +42,9 @@ static int usage(void)
             "       meshctl coord approve|deny|sovereign-add|nodes|topology ... --url URL\n"
             "  the coordinator's API (meshctl coord for details).\n"
             "       meshctl ping URL\n"
-            "  a peer gateway's GET /ping.\n",
+            "  a peer gateway's GET /ping.\n"
+            "       meshctl init|register|send|listen|telemetry ... --store FILE\n"
+            "  a Signal client of a relay (meshctl init for details).\n",
             BOARD_NAME, BOARD_FLASH_SIZE / 1024);
     return 2;
 }
@@ -184,5 +187,15 @@ int main(int argc, char **argv)
         return meshctl_coord(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "ping") == 0)
         return meshctl_ping(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "init") == 0)
+        return meshctl_init(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "register") == 0)
+        return meshctl_register(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "send") == 0)
+        return meshctl_send(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "listen") == 0)
+        return meshctl_listen(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "telemetry") == 0)
+        return meshctl_telemetry(argc - 2, argv + 2);
     return usage();
 }
