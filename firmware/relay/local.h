@@ -50,7 +50,9 @@ struct relay_local_msg {
     size_t len;                 /* envelope bytes in the caller's buffer */
 };
 /* 0 with *m and envelope (NUL-terminated) filled; MG_ERR_NOENT none;
- * MG_ERR_TOOBIG cap is short (the message stays). */
+ * MG_ERR_TOOBIG cap is short (*m is filled, the envelope is not: the
+ * caller may ack it away); MG_ERR_CORRUPT its record was unreadable and the
+ * message is dropped (call again for the next). */
 int relay_local_fetch(const char *id, struct relay_local_msg *m, char *envelope, size_t cap);
 
 /* Deletes a message id has read (its ack); MG_ERR_NOENT not id's. */

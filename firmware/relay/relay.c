@@ -1443,6 +1443,9 @@ int relay_local_fetch(const char *id, struct relay_local_msg *lm, char *envelope
         const struct msg *m = mailbox_at(s);
         if (m->state != MSG_QUEUED && m->state != MSG_SENT)
             continue;
+        memcpy(lm->msg_id, m->msg_id, sizeof(lm->msg_id));
+        memcpy(lm->from, users_at(m->from)->id, sizeof(lm->from));
+        lm->len = m->len;
         if (m->len >= cap)
             return MG_ERR_TOOBIG;
         n = journal_read(m->h, NULL, envelope, cap - 1);
@@ -1451,9 +1454,6 @@ int relay_local_fetch(const char *id, struct relay_local_msg *lm, char *envelope
             return MG_ERR_CORRUPT;
         }
         envelope[m->len] = '\0';
-        lm->len = m->len;
-        memcpy(lm->msg_id, m->msg_id, sizeof(lm->msg_id));
-        memcpy(lm->from, users_at(m->from)->id, sizeof(lm->from));
         return 0;
     }
     return MG_ERR_NOENT;

@@ -244,7 +244,7 @@ static int envelope_parts(const char *text, size_t len, int *type, const char **
  * messages); everything is acked. */
 static void drain_inbox(const char *recipient)
 {
-    struct relay_local_msg m;
+    struct relay_local_msg m = { "", "", 0 };
     const char *b64 = NULL;
     size_t blen = 0, n = 0;
     int i, rc, type = 0;
@@ -253,6 +253,10 @@ static void drain_inbox(const char *recipient)
         rc = relay_local_fetch(t.self, &m, inbox, sizeof(inbox));
         if (rc == MG_ERR_NOENT)
             return;
+        if (rc == MG_ERR_CORRUPT) {   /* already dropped by the relay */
+            t.stats.rejected++;
+            continue;
+        }
         if (rc == 0 && recipient && strcmp(m.from, recipient) == 0 &&
             envelope_parts(inbox, m.len, &type, &b64, &blen) == 0)
             rc = signal_session_decrypt(m.from, 1, type, b64, blen, plain, sizeof(plain), &n);
@@ -263,11 +267,11 @@ static void drain_inbox(const char *recipient)
             t.stats.answers++;
         } else {
             t.stats.rejected++;
-            set_error("a message from %s was dropped: %s", rc == MG_ERR_TOOBIG ? "?" : m.from,
-                      rc == MG_ERR_PERM ? "not the recipient's" : mg_strerror(rc));
+            set_error("a message from %s was dropped: %s", m.from,
+                      rc == MG_ERR_PERM ? "not a message of the recipient's" : mg_strerror(rc));
         }
-        if (rc == MG_ERR_TOOBIG || relay_local_ack(t.self, m.msg_id) != 0)
-            return;   /* nothing to ack, or the journal refused: next poll */
+        if (relay_local_ack(t.self, m.msg_id) != 0)
+            return;   /* the journal refused: next poll */
     }
 }
 

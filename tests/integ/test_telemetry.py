@@ -252,6 +252,11 @@ def test_an_envelope_that_does_not_decrypt_is_reported_and_acked(request, gw, op
     assert got == [{"msgId": got[0]["msgId"], "from": mallory.id, "type": 3,
                     "error": "undecryptable"}]
     assert carol.listen(1, timeout=2) == []          # acked: not delivered again
+    # The gateway's own mailbox takes only its recipient's answers.
+    gateway_id = re.search(r"identity +(\S+) \(registered", gw.console("telemetry")).group(1)
+    assert mallory.send_garbage(gateway_id)[0] == 200
+    time.sleep(1.5)
+    assert re.search(r"inbox +\d+ answers, [1-9]\d* dropped", gw.console("telemetry"))
 
 
 def test_a_bundle_with_a_bad_signature_is_refused(request, gw, operator, workdir):
