@@ -201,6 +201,23 @@ $(B)/bench-hmac: $(BENCH_HMAC_OBJS) $(LIBS) $(DEPS)/.built
 	@echo "  LD [$(BOARD) bench] $@"
 	@$(CC) -static -o $@ $(BENCH_HMAC_OBJS) $(DEPS)/libmbedcrypto.a
 
+# The Signal benchmark (tools/bench_signal.c): the firmware's session API
+# with the arena, and the same objects over the library's own malloc.
+BENCH_SIG_OBJS := $(addprefix $(B)/obj/,tools/bench_signal.o crypto/signal_session.o \
+                  crypto/signal_store.o crypto/signal_provider.o crypto/signal_bundle.o \
+                  crypto/signal_arena.o crypto/keystore.o crypto/crypto.o crypto/x25519.o \
+                  crypto/xeddsa.o crypto/ed25519.o firmware/store/recstore.o hal/crc32.o \
+                  hal/mg_err.o hal/pool.o hal/linux/flash_file.o hal/linux/entropy.o \
+                  hal/linux/clock.o hal/linux/sys.o hal/b64.o hal/hex.o)
+$(B)/obj/tools/bench_signal.o: CFLAGS += $(SIG_INC)
+$(B)/bench-signal: $(BENCH_SIG_OBJS) $(LIBS) $(DEPS)/.built
+	@echo "  LD [$(BOARD) bench] $@"
+	@$(CC) -static -Wl,--gc-sections -o $@ $(BENCH_SIG_OBJS) $(SIG_ARENA_LIB) $(DEPS)/libmbedcrypto.a $(DEPS)/libjsmn.a -lm
+$(B)/bench-signal-malloc: $(BENCH_SIG_OBJS) $(DEPS)/libsignal-protocol-c.a $(DEPS)/.built
+	@echo "  LD [$(BOARD) bench] $@"
+	@$(CC) -static -Wl,--gc-sections -o $@ $(BENCH_SIG_OBJS) $(DEPS)/libsignal-protocol-c.a \
+	    $(DEPS)/libmbedcrypto.a $(DEPS)/libjsmn.a -lm
+
 # The relay's load generator (and mosquitto's), a host tool whatever the board.
 build/host/bench-relay: tools/bench_relay.c
 	@mkdir -p $(@D)
@@ -239,7 +256,7 @@ lint: build/.bootstrap
 	@cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 	    --inline-suppr --suppress=missingIncludeSystem \
 	    -Iboard/host -Ihal -Icrypto -Ifirmware -Ifirmware/net/port \
-	    hal crypto firmware tools/meshctl tools/bench_flash.c tools/bench_hmac.c tools/bench_relay.c tests/unit tests/powercut
+	    hal crypto firmware tools/meshctl tools/bench_flash.c tools/bench_hmac.c tools/bench_relay.c tools/bench_signal.c tests/unit tests/powercut
 
 INTEG_BOARDS := host qemu-aarch64 qemu-riscv64
 
