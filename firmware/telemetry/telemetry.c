@@ -42,6 +42,7 @@ static struct {
     char report_id[40];
     unsigned long seq;
     struct telemetry_cpu_state cpu;
+    struct telemetry_host host;   /* the last report's sample, for the console */
     struct telemetry_stats stats;
 } t;
 
@@ -284,6 +285,7 @@ static void build_report(int64_t wall)
     int n;
 
     telemetry_sample_host(&t.cpu, &host);
+    t.host = host;
     relay_get_summary(&sum);
     snprintf(id, sizeof(id), "rpt_%lld_%lu", (long long)wall, ++t.seq);
     meta = (struct telemetry_meta){ id, t.self, wall };
@@ -370,6 +372,15 @@ static void telemetry_cmd(int argc, char **argv)
     console_printf("last       %s, type %d, %lld s ago\n", s->last_sent[0] ? s->last_sent : "-",
                    s->last_type, (long long)(s->last_sent_at ? (hal_clock_wall_ms() -
                                                                s->last_sent_at) / 1000 : 0));
+    if (s->reports)
+        console_printf("host       cpu %u.%02u%%, mem %u.%02u%%, swap %u.%02u%%, load %u.%02u, "
+                       "net %llu in, %llu out%s\n", t.host.cpu_x100 / 100, t.host.cpu_x100 % 100,
+                       t.host.mem_x100 / 100, t.host.mem_x100 % 100, t.host.swap_x100 / 100,
+                       t.host.swap_x100 % 100, t.host.load_x100[0] / 100,
+                       t.host.load_x100[0] % 100, (unsigned long long)t.host.net_in_bytes,
+                       (unsigned long long)t.host.net_out_bytes,
+                       t.host.have[TF_CPU] && t.host.have[TF_MEM] && t.host.have[TF_SWAP] &&
+                       t.host.have[TF_NET] && t.host.have[TF_LOAD] ? "" : " (some unmeasured)");
     console_printf("held       %s (%zu bytes)\n", t.held ? t.report_id : "-",
                    t.held ? t.report_len : 0);
     console_printf("reports    %lu built, %lu sent (%lu prekey), %lu skipped (replaced)\n",

@@ -194,6 +194,7 @@ def test_the_gateways_reports_reach_the_operator_decrypted_and_match_proc(gw, op
     assert later and later[-1]["type"] == 2
     out = gw.console("telemetry")
     assert "recipient  sysmaint" in out and "type 2" in out
+    assert re.search(r"host +cpu \d+\.\d\d%, mem \d+\.\d\d%", out), out
 
 
 def test_a_capped_probe_keeps_only_its_newest_report_and_counts_the_rest(gw, operator):
