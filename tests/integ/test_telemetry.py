@@ -208,6 +208,17 @@ def test_a_capped_probe_keeps_only_its_newest_report_and_counts_the_rest(gw, ope
     assert len(got) == 3 and all(m["type"] == 2 for m in got)
 
 
+def test_meshctl_telemetry_prints_the_reports_as_a_table(gw, operator):
+    p = operator.run("telemetry", "--url", URL, "--count", "1", "--timeout",
+                     str(30 if operator.slow else 10))
+    lines = p.stdout.splitlines()
+    assert lines[0].split() == ["from", "report", "type", "cpu%", "mem%", "swap%", "netIn",
+                                "netOut", "load"]
+    row = lines[1].split()
+    assert row[1].startswith("rpt_") and row[2] == "2"
+    assert 0 <= float(row[4]) <= 100 and row[8].startswith("[")
+
+
 def test_after_a_reboot_the_session_continues_without_a_new_prekey_exchange(gw, operator):
     gw.restart()
     push_config(gw)                                  # the config lives in RAM only
