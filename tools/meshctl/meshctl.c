@@ -1,5 +1,7 @@
 /* meshctl: the operator's host tool. This file holds `provision` (and hands
- * `config` to config_cmd.c, `keygen`, `coord` and `ping` to mesh_cmd.c): it makes
+ * `config` to config_cmd.c, `keygen`, `coord` and `ping` to mesh_cmd.c, the
+ * Signal client's `init`, `register`, `send`, `listen` and `telemetry` to
+ * signal_cmd.c): it makes
  * the flash image a board boots from, with the root secret and the shared
  * secrets an operator chooses, and prints the public keys to register
  * elsewhere. It runs the firmware's own keystore code on the board's
