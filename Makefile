@@ -113,7 +113,8 @@ $(B)/tobj/crypto/ed25519.o $(B)/tobj/crypto/x25519.o $(B)/tobj/crypto/xeddsa.o: 
 # The Signal modules see libsignal's headers (<signal_protocol.h>, ...).
 SIG_INC := -I$(SIG)
 $(B)/obj/crypto/signal_%.o $(B)/tobj/crypto/signal_%.o $(B)/obj/tests/unit/test_signal.o \
-$(B)/tobj/tests/unit/test_signal.o: CFLAGS += $(SIG_INC)
+$(B)/tobj/tests/unit/test_signal.o $(B)/obj/firmware/telemetry/telemetry.o \
+$(B)/tobj/firmware/telemetry/telemetry.o: CFLAGS += $(SIG_INC)
 
 $(B)/obj/%.o: %.c | $(DEPS)/.built
 	@mkdir -p $(@D)
@@ -162,7 +163,10 @@ MESHCTL_SRCS := tools/meshctl/meshctl.c tools/meshctl/config_cmd.c tools/meshctl
                 tools/meshctl/mesh_cmd.c hal/b64.c firmware/confsync/gate.c crypto/crypto.c crypto/ed25519.c crypto/x25519.c \
                 crypto/xeddsa.c crypto/keystore.c firmware/store/recstore.c hal/crc32.c \
                 hal/hex.c hal/mg_err.c hal/pool.c hal/linux/clock.c hal/linux/entropy.c \
-                hal/linux/flash_file.c hal/linux/sys.c
+                hal/linux/flash_file.c hal/linux/sys.c \
+                tools/meshctl/signal_cmd.c tools/meshctl/ws_client.c firmware/json/json.c \
+                crypto/signal_session.c crypto/signal_store.c crypto/signal_provider.c \
+                crypto/signal_bundle.c crypto/signal_arena.c
 MESHCTL_OBJS := $(MESHCTL_SRCS:%.c=$(B)/mctl/%.o)
 
 ifneq ($(BOARD),host)
@@ -173,11 +177,12 @@ endif
 $(B)/mctl/%.o: %.c | $(HOST_DEPS)/.built
 	@mkdir -p $(@D)
 	@echo "  CC [$(BOARD) meshctl] $<"
-	@gcc $(filter-out $(BOARD_CFLAGS),$(CFLAGS)) $(REF10_INC) -Itools/meshctl -c $< -o $@
+	@gcc $(filter-out $(BOARD_CFLAGS),$(CFLAGS)) $(REF10_INC) $(SIG_INC) -Itools/meshctl -c $< -o $@
 
 $(B)/meshctl: $(MESHCTL_OBJS) $(HOST_DEPS)/.built
 	@echo "  LD [$(BOARD) meshctl] $@"
-	@gcc -o $@ $(MESHCTL_OBJS) $(HOST_DEPS)/libsignal-protocol-c.a $(HOST_DEPS)/libmbedcrypto.a
+	@gcc -Wl,--gc-sections -o $@ $(MESHCTL_OBJS) $(HOST_DEPS)/libsignal-protocol-c.a $(HOST_DEPS)/libmbedcrypto.a \
+	    $(HOST_DEPS)/libjsmn.a -lm
 
 meshctl: $(B)/meshctl
 
@@ -205,6 +210,23 @@ $(B)/obj/tools/bench_ed25519.o: CFLAGS += $(REF10_INC)
 $(B)/bench-ed25519: $(BENCH_ED_OBJS) $(LIBS) $(DEPS)/.built
 	@echo "  LD [$(BOARD) bench] $@"
 	@$(CC) -static -o $@ $(BENCH_ED_OBJS) $(DEPS)/libsignal-protocol-c.a $(DEPS)/libmbedcrypto.a
+
+# The Signal benchmark (tools/bench_signal.c): the firmware's session API
+# with the arena, and the same objects over the library's own malloc.
+BENCH_SIG_OBJS := $(addprefix $(B)/obj/,tools/bench_signal.o crypto/signal_session.o \
+                  crypto/signal_store.o crypto/signal_provider.o crypto/signal_bundle.o \
+                  crypto/signal_arena.o crypto/keystore.o crypto/crypto.o crypto/x25519.o \
+                  crypto/xeddsa.o crypto/ed25519.o firmware/store/recstore.o hal/crc32.o \
+                  hal/mg_err.o hal/pool.o hal/linux/flash_file.o hal/linux/entropy.o \
+                  hal/linux/clock.o hal/linux/sys.o hal/b64.o hal/hex.o)
+$(B)/obj/tools/bench_signal.o: CFLAGS += $(SIG_INC)
+$(B)/bench-signal: $(BENCH_SIG_OBJS) $(LIBS) $(DEPS)/.built
+	@echo "  LD [$(BOARD) bench] $@"
+	@$(CC) -static -Wl,--gc-sections -o $@ $(BENCH_SIG_OBJS) $(SIG_ARENA_LIB) $(DEPS)/libmbedcrypto.a $(DEPS)/libjsmn.a -lm
+$(B)/bench-signal-malloc: $(BENCH_SIG_OBJS) $(DEPS)/libsignal-protocol-c.a $(DEPS)/.built
+	@echo "  LD [$(BOARD) bench] $@"
+	@$(CC) -static -Wl,--gc-sections -o $@ $(BENCH_SIG_OBJS) $(DEPS)/libsignal-protocol-c.a \
+	    $(DEPS)/libmbedcrypto.a $(DEPS)/libjsmn.a -lm
 
 # The relay's load generator (and mosquitto's), a host tool whatever the board.
 build/host/bench-relay: tools/bench_relay.c
@@ -245,7 +267,7 @@ lint: build/.bootstrap
 	    --inline-suppr --suppress=missingIncludeSystem \
 	    -Iboard/host -Ihal -Icrypto -Ifirmware -Ifirmware/net/port \
 	    hal crypto firmware tools/meshctl tools/bench_flash.c tools/bench_hmac.c tools/bench_relay.c \
-	    tools/bench_ed25519.c tests/unit tests/powercut
+	    tools/bench_ed25519.c tools/bench_signal.c tests/unit tests/powercut
 
 INTEG_BOARDS := host qemu-aarch64 qemu-riscv64
 

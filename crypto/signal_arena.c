@@ -30,6 +30,14 @@ static _Alignas(ALIGN) uint8_t signal_arena[BOARD_SIGNAL_ARENA];
 POOL_DEFINE(signal_arena, signal_arena)
 
 static uint32_t top;          /* end of the last block */
+/* The free blocks below top, a list through their payloads (every payload
+ * is at least ALIGN bytes): a search walks the holes only, not the used
+ * blocks that stay for a whole operation. */
+#define NONE UINT32_MAX
+struct links {
+    uint32_t next, prev;
+};
+static uint32_t free_head = NONE;
 static uint32_t last_size;    /* the last block's size; 0 when there is none */
 static uint32_t op;           /* the running operation's number; KEPT: none */
 static uint32_t op_count;     /* last operation number handed out */
@@ -58,6 +66,34 @@ static void account(long delta)
     pool_set_used(&signal_arena_pool, used_bytes);
 }
 
+static struct links *links(struct block *b)
+{
+    return (struct links *)(void *)(b + 1);
+}
+
+static void list_add(struct block *b)
+{
+    struct links *l = links(b);
+
+    l->prev = NONE;
+    l->next = free_head;
+    if (free_head != NONE)
+        links(at(free_head))->prev = off_of(b);
+    free_head = off_of(b);
+}
+
+static void list_del(struct block *b)
+{
+    const struct links *l = links(b);
+
+    if (l->prev != NONE)
+        links(at(l->prev))->next = l->next;
+    else
+        free_head = l->next;
+    if (l->next != NONE)
+        links(at(l->next))->prev = l->prev;
+}
+
 /* Tells the block after b (if any) how big b is now. */
 static void link_next(struct block *b)
 {
@@ -81,13 +117,17 @@ static void split(struct block *b, uint32_t size)
     rest->used = 0;
     b->size = size;
     link_next(rest);
+    list_add(rest);
 }
 
 static int need_of(size_t size, uint32_t *need)
 {
     if (size > BOARD_SIGNAL_ARENA)
         return -1;
+    /* A payload of at least ALIGN bytes: room for the links once free. */
     *need = (uint32_t)((size + ALIGN - 1) / ALIGN * ALIGN) + HEAD;
+    if (*need < HEAD + ALIGN)
+        *need = HEAD + ALIGN;
     return 0;
 }
 
@@ -113,9 +153,10 @@ static void *alloc(size_t size)
     }
     if (need_of(size, &need) != 0)
         goto refuse;
-    for (off = 0; off < top; off += at(off)->size) {
+    for (off = free_head; off != NONE; off = links(at(off))->next) {
         b = at(off);
-        if (!b->used && b->size >= need) {
+        if (b->size >= need) {
+            list_del(b);
             split(b, need);   /* a free block is never the last one */
             take(b);
             return b + 1;
@@ -146,6 +187,7 @@ static struct block *block_of(void *p)
 static void release(struct block *b)
 {
     struct block *next;
+    int listed = 0;
 
     if (b->op != KEPT) {
         if (op_blocks)
@@ -158,20 +200,27 @@ static void release(struct block *b)
     b->op = KEPT;
     if (off_of(b) + b->size < top) {
         next = at(off_of(b) + b->size);
-        if (!next->used)
+        if (!next->used) {
+            list_del(next);
             b->size += next->size;
+        }
     }
     if (b->prev_size) {
         struct block *prev = at(off_of(b) - b->prev_size);
         if (!prev->used) {
             prev->size += b->size;
             b = prev;
+            listed = 1;
         }
     }
     if (off_of(b) + b->size >= top) {
+        if (listed)
+            list_del(b);
         top = off_of(b);
         last_size = b->prev_size;
     } else {
+        if (!listed)
+            list_add(b);
         link_next(b);
     }
 }

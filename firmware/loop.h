@@ -9,7 +9,7 @@
 
 struct console_cmd;
 
-#define LOOP_MAX_SERVICES 12
+#define LOOP_MAX_SERVICES 16
 #define LOOP_NO_DEADLINE  UINT64_MAX
 
 struct service {

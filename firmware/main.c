@@ -37,6 +37,7 @@
 #include "relay/relay.h"
 #include "signal_session.h"
 #include "sys.h"
+#include "telemetry/telemetry.h"
 #include "uart.h"
 #include "version.h"
 #include "wait.h"
@@ -58,11 +59,12 @@ static void on_signal(int sig)
 }
 
 /* Services in poll order; the console last, so its init registers every
- * other service's commands. */
+ * other service's commands. Telemetry registers with the relay and names
+ * itself after the node, so it comes after both. */
 static const struct service *const services[] = {
     &keys_service, &http_service, &http_client_service, &relay_service, &confsync_service,
-    &coord_service, &node_service, &heartbeat_service, &peer_service, &system_service,
-    &console_service,
+    &coord_service, &node_service, &heartbeat_service, &peer_service, &telemetry_service,
+    &system_service, &console_service,
 };
 
 /* "aa:bb:cc:dd:ee:ff" into mac: 0, or -1 for anything else, a multicast

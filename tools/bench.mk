@@ -5,7 +5,9 @@
 # Ed25519 verifications/s of the coordinator's path and of our verification
 # beside ref10's called directly (tools/bench_ed25519.c),
 # and the record store's write and mount
-# times beside bare flash operations (tools/bench_flash.c). Needs root; results also in
+# times beside bare flash operations (tools/bench_flash.c), and Signal
+# operations/s with the scratch arena beside the C library's malloc
+# (tools/bench_signal.c). Needs root; results also in
 # build/bench/results.txt. Included from the Makefile.
 #
 #   make bench [BENCH_SECONDS=n] [BENCH_BOARDS="host ..."]
@@ -15,7 +17,7 @@ BENCH_BOARDS       ?= host qemu-aarch64
 BENCH_SECONDS      ?= 10
 BENCH_MIN_REQUESTS ?= 100000
 
-.PHONY: bench bench-board bench-flash
+.PHONY: bench bench-board bench-flash bench-signal
 
 # Every image first, then one board at a time (each gets the machine to
 # itself); every board is run even if one fails.
@@ -28,7 +30,32 @@ bench: build/.bootstrap
 	@rc=0; for b in $(BENCH_BOARDS); do \
 	    $(MAKE) --no-print-directory BOARD=$$b bench-board || rc=1; \
 	done; \
-	$(MAKE) --no-print-directory BOARD=host bench-flash || rc=1; exit $$rc
+	$(MAKE) --no-print-directory BOARD=host bench-flash || rc=1; \
+	for b in $(BENCH_BOARDS); do \
+	    $(MAKE) --no-print-directory -j$(NPROC) BOARD=$$b bench-signal || rc=1; \
+	done; exit $$rc
+
+# Encrypt, decrypt and X3DH setups/s through the session API with the arena
+# (the firmware's allocator) and with malloc, run one after the other on the
+# board's runner; the ratio and the arena's high-water per operation.
+BENCH_SIGNAL_SECONDS ?= 3
+# On tmpfs where there is one: the keystore's syncs would hide the allocator.
+BENCH_SIGNAL_IMG ?= $(if $(wildcard /dev/shm),/dev/shm,build/bench)/mg-signal-$(BOARD).img
+bench-signal: $(B)/bench-signal $(B)/bench-signal-malloc
+	@mkdir -p build/bench
+	@echo "== signal [$(BOARD)]" | tee -a build/bench/results.txt
+	@$(RUNNER) $(B)/bench-signal $(BENCH_SIGNAL_IMG) $(BENCH_SIGNAL_SECONDS) \
+	    > build/bench/signal-$(BOARD).arena && \
+	$(RUNNER) $(B)/bench-signal-malloc $(BENCH_SIGNAL_IMG) $(BENCH_SIGNAL_SECONDS) \
+	    > build/bench/signal-$(BOARD).malloc && \
+	awk 'FNR == 1 { r[FILENAME] = $$2 " " $$4 " " $$6 } FNR == 2 && FILENAME ~ /arena$$/ { hw = $$0 } \
+	     END { split(r[ARGV[1]], a); split(r[ARGV[2]], m); \
+	           printf "arena  encrypt %s decrypt %s x3dh %s\n", a[1], a[2], a[3]; \
+	           printf "malloc encrypt %s decrypt %s x3dh %s\n", m[1], m[2], m[3]; \
+	           printf "ratio arena/malloc: encrypt %.2f, decrypt %.2f, x3dh %.2f\n", \
+	                  a[1] / m[1], a[2] / m[2], a[3] / m[3]; print hw }' \
+	    build/bench/signal-$(BOARD).arena build/bench/signal-$(BOARD).malloc \
+	    | tee -a build/bench/results.txt; rm -f $(BENCH_SIGNAL_IMG)
 
 # The record store on a real disk beside bare flash operations (bench_flash.c).
 bench-flash: $(B)/bench-flash

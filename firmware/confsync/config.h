@@ -85,7 +85,7 @@ struct config {
 #define CONFIG_DEFAULT_TTL_MS           (24ull * 3600 * 1000)
 #define CONFIG_DEFAULT_ENVELOPE_BYTES   8192u
 #define CONFIG_DEFAULT_HEARTBEAT_MS     (2ull * 60 * 1000)
-#define CONFIG_DEFAULT_TELEMETRY_MS     (5ull * 60 * 1000)
+#define CONFIG_DEFAULT_TELEMETRY_MS     10000ull   /* issue 9: every 10 s */
 #define CONFIG_DEFAULT_GRACE_MS         60000ull
 #define CONFIG_DEFAULT_OFFLINE_AFTER_MS (5ull * 60 * 1000)
 #define CONFIG_DEFAULT_OFFLINE_CHECK_MS 60000ull

@@ -22,6 +22,7 @@
 #include "relay/envelope.h"
 #include "relay/forward.h"
 #include "relay/journal.h"
+#include "relay/local.h"
 #include "relay/mailbox.h"
 #include "relay/users.h"
 
@@ -1243,3 +1244,232 @@ const struct service relay_service = {
     .commands = commands,
     .n_commands = sizeof(commands) / sizeof(commands[0]),
 };
+
+/* --- in-process clients (relay/local.h) ------------------------------------ */
+
+/* What a staged journal write becomes for a local caller: durable now. */
+static int local_commit(void)
+{
+    return journal_pending() && journal_commit() != 0 ? MG_ERR_IO : 0;
+}
+
+int relay_local_register(const char *id, const uint8_t identity[33])
+{
+    struct user *u;
+
+    if (!valid_id(id))
+        return MG_ERR_INVAL;
+    u = users_find(id);
+    if (u && u->has_key)
+        return memcmp(u->identity, identity, 33) == 0 ? 0 : MG_ERR_EXIST;
+    if (!journal_ok)
+        return MG_ERR_IO;
+    if (!u && !(u = users_add(id)))
+        return MG_ERR_NOSPC;
+    memcpy(u->identity, identity, 33);
+    u->has_key = 1;
+    if (journal_registration(u, now_wall()) != 0)
+        return MG_ERR_IO;
+    return local_commit();
+}
+
+int relay_local_publish(const char *id, const char *bundle, size_t len)
+{
+    static struct user_bundle b;
+    struct json_doc d;
+    const char *why;
+    struct user *u = users_find(id);
+    uint8_t key[34];
+
+    if (!u)
+        return MG_ERR_NOENT;
+    if (json_parse(&d, bundle, len, tokens, RELAY_TOKENS) != 0 ||
+        json_kind(&d, 0) != JSON_OBJECT || users_parse_bundle(&d, 0, &b, &why) != 0)
+        return MG_ERR_INVAL;
+    if (u->has_key && (users_b64_decode(b.identity, strlen(b.identity), key, sizeof(key)) != 33 ||
+                       memcmp(key, u->identity, 33) != 0))
+        return MG_ERR_INVAL;
+    if (!journal_ok)
+        return MG_ERR_IO;
+    u->bundle = b;
+    if (journal_bundle(u, now_wall()) != 0)
+        return MG_ERR_IO;
+    return local_commit();
+}
+
+int relay_local_bundle(const char *id, char *out_buf, size_t cap)
+{
+    struct user *u = users_find(id);
+    int n, consumed;
+
+    if (!u || !u->bundle.present)
+        return MG_ERR_NOENT;
+    consumed = u->bundle.n_onetime > 0;
+    n = users_serve_bundle(u, out_buf, cap - 1);
+    if (n < 0)
+        return MG_ERR_TOOBIG;
+    out_buf[n] = '\0';
+    /* As GET /v1/prekeys: a one-time prekey handed out stays handed out. */
+    if (consumed && (!journal_ok || journal_bundle(u, now_wall()) != 0 || local_commit() != 0))
+        return MG_ERR_IO;
+    return n;
+}
+
+/* The caps of post_message(), in its order, without counting anything. */
+static int local_caps(const struct user *from, const struct user *to, const char **why)
+{
+    const struct config *cfg = config_current();
+
+    *why = NULL;
+    if (!from) {
+        *why = "User not registered.";
+        return 404;
+    }
+    if (!to) {
+        *why = "Recipient not registered.";
+        return 404;
+    }
+    if (!cfg) {
+        *why = "not_configured";
+        return 403;
+    }
+    if (mailbox_depth(users_index(to)) >= cfg->mailbox_cap) {
+        *why = "Recipient mailbox full.";
+        return 429;
+    }
+    if (mailbox_pending(users_index(from), users_index(to)) >= cfg->pending_per_sender) {
+        *why = "Per-sender cap reached.";
+        return 429;
+    }
+    if (!journal_ok) {
+        *why = "storage_unavailable";
+        return 503;
+    }
+    return 200;
+}
+
+int relay_local_admit(const char *from, const char *to, const char **why)
+{
+    return local_caps(users_find(from), users_find(to), why);
+}
+
+int relay_local_deposit(const char *from_id, const char *to_id, const char *envelope, size_t len,
+                        const char **why)
+{
+    const struct config *cfg = config_current();
+    struct journal_deposit jd;
+    struct policy_verdict pv;
+    struct json_doc d;
+    struct user *from = users_find(from_id), *to = users_find(to_id);
+    int64_t timestamp = 0, now = now_wall();
+    journal_handle h;
+    uint16_t slot;
+    int too_big, status;
+    struct msg *m;
+
+    if (json_parse(&d, envelope, len, tokens, RELAY_TOKENS) != 0) {
+        *why = "Invalid JSON body.";
+        return 400;
+    }
+    *why = envelope_check(&d, 0, max_body(cfg), &timestamp, &too_big);
+    if (too_big) {
+        *why = "Envelope too large.";
+        return 413;
+    }
+    if (*why)
+        return 400;
+    if (cfg && cfg->max_timestamp_skew_ms &&
+        (uint64_t)(timestamp > now ? timestamp - now : now - timestamp) > cfg->max_timestamp_skew_ms) {
+        *why = "envelope.timestamp: further from now than validation.max_timestamp_skew_ms";
+        return 400;
+    }
+    if (!from || !to)
+        return local_caps(from, to, why);
+    pv = policy_deposit(from_id, now);
+    if (pv.status) {
+        st.refused++;
+        *why = pv.error;
+        return pv.status;
+    }
+    status = local_caps(from, to, why);
+    if (status != 200) {
+        st.refused++;
+        return status;
+    }
+    memset(&jd, 0, sizeof(jd));
+    make_msg_id(now, jd.msg_id);
+    memcpy(jd.from, from->id, sizeof(jd.from));
+    memcpy(jd.to, to->id, sizeof(jd.to));
+    jd.deposited_at = now;
+    jd.expires_at = now + (int64_t)cfg->ttl_ms;
+    jd.envelope_len = (uint32_t)len;
+    slot = MAILBOX_NONE;
+    if (journal_append_deposit(&jd, envelope, &h) == 0) {
+        slot = mailbox_add(jd.msg_id, users_index(from), users_index(to), now, jd.expires_at,
+                           timestamp, h, (uint32_t)len);
+        if (slot == MAILBOX_NONE)
+            journal_append_delete(jd.msg_id);
+    }
+    if (slot == MAILBOX_NONE || local_commit() != 0) {
+        if (slot != MAILBOX_NONE)
+            mailbox_remove(slot);
+        st.refused++;
+        *why = "storage_full";
+        return 503;
+    }
+    /* Durable: from here as commit_pass() does for an HTTP deposit. */
+    m = mailbox_at(slot);
+    m->state = MSG_QUEUED;
+    st.deposits++;
+    st.bytes += len;
+    if (m->timestamp)
+        delivery_sent(m->timestamp, m->deposited_at);
+    if (cfg->forwarding && cfg->bot_name[0] && strcmp(to->id, cfg->bot_name) == 0)
+        forward_enqueue(m->msg_id, m->h);
+    push(to);
+    *why = NULL;
+    return 200;
+}
+
+int relay_local_fetch(const char *id, struct relay_local_msg *lm, char *envelope, size_t cap)
+{
+    struct user *u = users_find(id);
+    uint16_t s;
+    int n;
+
+    if (!u)
+        return MG_ERR_NOENT;
+    for (s = mailbox_first(users_index(u)); s != MAILBOX_NONE; s = mailbox_next(s)) {
+        const struct msg *m = mailbox_at(s);
+        if (m->state != MSG_QUEUED && m->state != MSG_SENT)
+            continue;
+        memcpy(lm->msg_id, m->msg_id, sizeof(lm->msg_id));
+        memcpy(lm->from, users_at(m->from)->id, sizeof(lm->from));
+        lm->len = m->len;
+        if (m->len >= cap)
+            return MG_ERR_TOOBIG;
+        n = journal_read(m->h, NULL, envelope, cap - 1);
+        if (n < 0) {
+            drop(s);
+            return MG_ERR_CORRUPT;
+        }
+        envelope[m->len] = '\0';
+        return 0;
+    }
+    return MG_ERR_NOENT;
+}
+
+int relay_local_ack(const char *id, const char *msg_id)
+{
+    const struct user *u = users_find(id);
+    uint16_t s = mailbox_find(msg_id);
+    const struct msg *m = mailbox_at(s);
+
+    if (!u || !m || m->to != users_index(u))
+        return MG_ERR_NOENT;
+    if (m->timestamp)
+        delivery_delivered(m->timestamp, now_wall());
+    st.acks++;
+    drop(s);
+    return local_commit();
+}

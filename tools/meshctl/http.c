@@ -155,3 +155,13 @@ int mctl_http(const struct mctl_url *u, const char *method, const char *path,
     r->body[r->body_len] = '\0';
     return 0;
 }
+
+int mctl_connect(const struct mctl_url *u)
+{
+    return connect_to(u);
+}
+
+int mctl_send_all(int fd, const void *p, size_t n)
+{
+    return send_all(fd, p, n);
+}

@@ -26,4 +26,11 @@ struct mctl_response {
 int mctl_http(const struct mctl_url *u, const char *method, const char *path,
               const char *headers, const void *body, size_t len, struct mctl_response *r);
 
+/* A TCP connection to u's host and port (10 s send and receive timeouts):
+ * the descriptor, or -1 with a message on stderr. For the WebSocket client. */
+int mctl_connect(const struct mctl_url *u);
+
+/* Writes all n bytes: 0, or -1. */
+int mctl_send_all(int fd, const void *p, size_t n);
+
 #endif

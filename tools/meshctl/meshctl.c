@@ -1,5 +1,7 @@
 /* meshctl: the operator's host tool. This file holds `provision` (and hands
- * `config` to config_cmd.c, `keygen`, `coord` and `ping` to mesh_cmd.c): it makes
+ * `config` to config_cmd.c, `keygen`, `coord` and `ping` to mesh_cmd.c, the
+ * Signal client's `init`, `register`, `send`, `listen` and `telemetry` to
+ * signal_cmd.c): it makes
  * the flash image a board boots from, with the root secret and the shared
  * secrets an operator chooses, and prints the public keys to register
  * elsewhere. It runs the firmware's own keystore code on the board's
@@ -18,6 +20,7 @@
 #include "board.h"
 #include "config_cmd.h"
 #include "mesh_cmd.h"
+#include "signal_cmd.h"
 #include "crypto.h"
 #include "flash.h"
 #include "hex.h"
@@ -41,7 +44,9 @@ static int usage(void)
             "       meshctl coord approve|deny|sovereign-add|nodes|topology ... --url URL\n"
             "  the coordinator's API (meshctl coord for details).\n"
             "       meshctl ping URL\n"
-            "  a peer gateway's GET /ping.\n",
+            "  a peer gateway's GET /ping.\n"
+            "       meshctl init|register|send|listen|telemetry ... --store FILE\n"
+            "  a Signal client of a relay (meshctl init for details).\n",
             BOARD_NAME, BOARD_FLASH_SIZE / 1024);
     return 2;
 }
@@ -184,5 +189,15 @@ int main(int argc, char **argv)
         return meshctl_coord(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "ping") == 0)
         return meshctl_ping(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "init") == 0)
+        return meshctl_init(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "register") == 0)
+        return meshctl_register(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "send") == 0)
+        return meshctl_send(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "listen") == 0)
+        return meshctl_listen(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "telemetry") == 0)
+        return meshctl_telemetry(argc - 2, argv + 2);
     return usage();
 }
