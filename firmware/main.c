@@ -35,6 +35,7 @@
 #include "node/node.h"
 #include "peer/peer.h"
 #include "relay/relay.h"
+#include "repl/repl.h"
 #include "signal_session.h"
 #include "sys.h"
 #include "uart.h"
@@ -61,8 +62,8 @@ static void on_signal(int sig)
  * other service's commands. */
 static const struct service *const services[] = {
     &keys_service, &http_service, &http_client_service, &relay_service, &confsync_service,
-    &coord_service, &node_service, &heartbeat_service, &peer_service, &system_service,
-    &console_service,
+    &coord_service, &node_service, &heartbeat_service, &peer_service, &repl_service,
+    &system_service, &console_service,
 };
 
 /* "aa:bb:cc:dd:ee:ff" into mac: 0, or -1 for anything else, a multicast
