@@ -290,6 +290,7 @@ size: build/.bootstrap
 
 clean:
 	rm -rf build/fuzz $(BOARDS:%=build/%/obj) $(BOARDS:%=build/%/tobj) $(BOARDS:%=build/%/meshgate*) \
+	       $(BOARDS:%=build/%/hostile) \
 	       $(BOARDS:%=build/%/unit) $(BOARDS:%=build/%/powercut)
 
 distclean:

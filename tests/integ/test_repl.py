@@ -90,14 +90,21 @@ class PythonPeer:
     secret) and takes it; answers signed acks and pulls with nothing."""
 
     def __init__(self):
-        self.pushes = []          # (sender name, msg_id, hmac ok)
+        self.pushes = []          # (sender name, msg_id, verified[, "signed"])
         self.urls = {}            # sender URL -> name
+        self.keys = {}            # sender name -> base64 public key
         peer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                if self.path == REPLICATE:
+                if self.path == REPLICATE and "X-Nara-Signature" in self.headers:
+                    name = self.headers["X-Nara-Name"]
+                    ok = peer.verify_signed(self.headers, "POST", self.path, body)
+                    mid = json.loads(body)["envelope"]["msg_id"]
+                    peer.pushes.append((name, mid, ok, "signed"))
+                    self.reply(200 if ok else 401, {"ok": True, "msg_id": mid} if ok else {})
+                elif self.path == REPLICATE:
                     url = self.headers.get("X-Peer-Url", "")
                     name = peer.urls.get(url, "?")
                     want = hmac.new(peer_key(pair_secret(name, "tester"), url), body,
@@ -129,6 +136,26 @@ class PythonPeer:
         self.url = f"http://{HOST_IP}:{self.srv.server_address[1]}"
         threading.Thread(target=self.srv.serve_forever, daemon=True).start()
 
+    def verify_signed(self, headers, method, path, body):
+        """Section 4, with the key the gateway's /ping announced."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+        key = self.keys.get(headers.get("X-Nara-Name", ""))
+        if not key:
+            return False
+        signed = (headers["X-Nara-Name"] + headers.get("X-Nara-Timestamp", "") + method +
+                  path).encode()
+        digest = headers.get("X-Nara-Content-SHA256")
+        if body and digest != b64(hashlib.sha256(body).digest()):
+            return False
+        signed += (digest or "").encode()
+        try:
+            Ed25519PublicKey.from_public_bytes(base64.b64decode(key)).verify(
+                base64.b64decode(headers["X-Nara-Signature"]), signed)
+        except (InvalidSignature, ValueError):
+            return False
+        return abs(now_ms() - int(headers["X-Nara-Timestamp"])) < 30000
+
     def close(self):
         self.srv.shutdown()
         self.srv.server_close()
@@ -146,31 +173,33 @@ class Mesh:
     def url(self, i):
         return f"http://{self.gws[i].ip}:{PEER_PORT}"
 
-    def config(self, i, **relay):
+    def config(self, i, signed_tester=False, **relay):
         peers = [{"name": NAMES[j], "url": self.url(j),
                   "secret": pair_secret(NAMES[i], NAMES[j]), "public_key": self.keys[j]}
                  for j in range(len(self.gws)) if j != i]
-        peers.append({"name": "tester", "url": self.tester.url,
-                      "secret": pair_secret(NAMES[i], "tester"),
-                      "public_key": b64(TESTER.public_key().public_bytes(
-                          serialization.Encoding.Raw, serialization.PublicFormat.Raw))})
-        peers += self.extra_peers
+        tester = {"name": "tester", "url": self.tester.url,
+                  "secret": pair_secret(NAMES[i], "tester"),
+                  "public_key": b64(TESTER.public_key().public_bytes(
+                      serialization.Encoding.Raw, serialization.PublicFormat.Raw))}
+        gateway = {"relay": {"auth": "open", **relay}, "node": {"name": NAMES[i]},
+                   "peers": peers + [tester] + self.extra_peers, "peer_secret": GLOBAL_SECRET}
+        if signed_tester:   # no secret for it at all: section 4 signatures
+            del tester["secret"]
+            del gateway["peer_secret"]
         return {"identity": {"bot_name": "Joi", "allowed_senders": ["*"], "groups": {}},
                 "rate_limits": {"inbound": {"max_per_hour": 0, "max_per_minute": 0}},
-                "gateway": {"relay": {"auth": "open", **relay}, "node": {"name": NAMES[i]},
-                            "peers": peers, "peer_secret": GLOBAL_SECRET},
-                "timestamp_ms": now_ms()}
+                "gateway": gateway, "timestamp_ms": now_ms()}
 
-    def push_config(self, i, **relay):
-        body = json.dumps(self.config(i, **relay)).encode()
+    def push_config(self, i, signed_tester=False, **relay):
+        body = json.dumps(self.config(i, signed_tester, **relay)).encode()
         gw = self.gws[i]
         st, _, answer = gw.request("POST", "/config/sync", body, hmac_headers(SECRET, body),
                                    port=8444)
         assert st == 200, answer
 
-    def configure(self, *which, **relay):
+    def configure(self, *which, signed_tester=False, **relay):
         for i in which or range(len(self.gws)):
-            self.push_config(i, **relay)
+            self.push_config(i, signed_tester, **relay)
         # The peer service syncs the registry on its next pass.
         time.sleep(0.3)
 
@@ -266,6 +295,7 @@ def mesh(request):
                 st, _, body = gw.request("GET", "/ping", port=PEER_PORT)
                 assert st == 200
                 m.keys[i] = json.loads(body)["public_key"]
+                tester.keys[NAMES[i]] = m.keys[i]
             m.configure()
             yield m
         finally:
@@ -486,6 +516,23 @@ def test_an_unreachable_a_slow_and_a_garbage_peer_leave_the_relays_latency_alone
     # The jobs of peers gone from the config do not linger past their messages.
     wait_for(lambda: diagnostics(a)["replication"]["queueDepth"] == 0, timeout=30,
              what="jobs of removed peers gone")
+
+
+def test_a_peer_without_any_secret_gets_section_4_signed_pushes(mesh):
+    a = mesh.gws[0]
+    mesh.configure(0, signed_tester=True)
+    try:
+        alice, bob = users("s4")
+        register(a, alice)
+        register(a, bob)
+        assert send(a, alice, bob)[0] == 200
+        mid = wait_for(lambda: got_id(a, bob), what="the message")
+        wait_for(lambda: any(p[1] == mid for p in mesh.tester.pushes), what="the signed push")
+        assert [p for p in mesh.tester.pushes if p[1] == mid] == [("gw-a", mid, True, "signed")]
+        assert re.search(r"tester\s+\S+ auth signed", a.console("repl"))
+        run(receive(a, bob, 1))
+    finally:
+        mesh.configure(0)
 
 
 # --- the receiver's checks, from a Python peer --------------------------------------------
