@@ -11,6 +11,7 @@
 
 static struct outbox_job jobs[BOARD_REPL_QUEUE];
 POOL_DEFINE(repl_queue, jobs)
+static unsigned long evicted;
 
 static void record_id(const char *msg_id, uint8_t k, char out[JOURNAL_ID_MAX])
 {
@@ -76,6 +77,47 @@ static void give(size_t i)
     pool_give(&repl_queue_pool);
 }
 
+/* A full queue makes room by dropping the oldest waiting job of the peer
+ * holding the most (a dead peer must not stop pushes to the others); 0, or
+ * -1 when no peer holds more than one. */
+static int evict(void)
+{
+    struct {
+        const char *peer;
+        unsigned n;
+    } by[2 * BOARD_PEERS] = { { NULL, 0 } };
+    size_t n_by = 0, i, j, top = 0;
+    int pick = -1;
+
+    for (i = 0; i < BOARD_REPL_QUEUE; i++) {
+        if (jobs[i].state == OUTBOX_FREE)
+            continue;
+        for (j = 0; j < n_by && strcmp(by[j].peer, jobs[i].peer) != 0; j++)
+            ;
+        if (j == n_by) {
+            if (n_by == sizeof(by) / sizeof(by[0]))
+                continue;
+            by[n_by].peer = jobs[i].peer;
+            by[n_by++].n = 0;
+        }
+        by[j].n++;
+    }
+    for (j = 1; j < n_by; j++)
+        if (by[j].n > by[top].n)
+            top = j;
+    if (n_by == 0 || by[top].n < 2)
+        return -1;
+    for (i = 0; i < BOARD_REPL_QUEUE; i++)
+        if (jobs[i].state == OUTBOX_WAITING && strcmp(jobs[i].peer, by[top].peer) == 0 &&
+            (pick < 0 || jobs[i].deposited_at < jobs[pick].deposited_at))
+            pick = (int)i;
+    if (pick < 0)
+        return -1;
+    outbox_finish((size_t)pick);
+    evicted++;
+    return 0;
+}
+
 int outbox_stage(const char *msg_id, uint8_t k, const char *peer, int64_t deposited_at,
                  int64_t expires_at)
 {
@@ -91,6 +133,8 @@ int outbox_stage(const char *msg_id, uint8_t k, const char *peer, int64_t deposi
     strcpy(jd.to, msg_id);
     jd.deposited_at = deposited_at;
     jd.expires_at = expires_at;
+    if (repl_queue_pool.used == BOARD_REPL_QUEUE)
+        (void)evict();
     i = take(msg_id, k, peer, deposited_at, expires_at);
     if (i < 0)
         return MG_ERR_NOSPC;
@@ -157,6 +201,11 @@ unsigned long outbox_refused(void)
     return repl_queue_pool.refused;
 }
 
+unsigned long outbox_evicted(void)
+{
+    return evicted;
+}
+
 int64_t outbox_oldest(void)
 {
     int64_t oldest = 0;
@@ -173,4 +222,5 @@ void outbox_reset(void)
     memset(jobs, 0, sizeof(jobs));
     repl_queue_pool.used = repl_queue_pool.high_water = 0;
     repl_queue_pool.refused = 0;
+    evicted = 0;
 }

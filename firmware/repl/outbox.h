@@ -41,9 +41,12 @@ struct outbox_job {
 };
 
 /* Takes a slot and appends the job's record (not yet durable: the
- * relay's group commit covers it). 0; MG_ERR_NOSPC when the table is full
- * (counted: outbox_refused()); MG_ERR_INVAL for a msg_id or peer name that
- * does not fit; a journal error (the slot is given back). */
+ * relay's group commit covers it). A full table first drops the oldest
+ * waiting job of the peer holding the most jobs (counted:
+ * outbox_evicted()): a dead peer cannot starve the others; a pull finds
+ * what it misses. 0; MG_ERR_NOSPC when even so there is no slot (counted:
+ * outbox_refused()); MG_ERR_INVAL for a msg_id or peer name that does not
+ * fit; a journal error (the slot is given back). */
 int outbox_stage(const char *msg_id, uint8_t k, const char *peer, int64_t deposited_at,
                  int64_t expires_at);
 
@@ -63,6 +66,7 @@ int outbox_is_live(const char *record_id);
 struct outbox_job *outbox_at(size_t i);
 size_t outbox_count(void);
 unsigned long outbox_refused(void);
+unsigned long outbox_evicted(void);
 /* The oldest pending job's deposit time (wall ms), 0 when there is none. */
 int64_t outbox_oldest(void);
 

@@ -1005,6 +1005,7 @@ void repl_diagnostics_json(struct textbuf *b)
     textbuf_printf(b, ",\"dm_replication_push_ok\":%lu,\"dm_replication_push_rejected\":%lu,"
                    "\"dm_replication_push_error\":%lu,\"replication\":{\"queueDepth\":%zu,"
                    "\"queueCapacity\":%d,\"oldestPendingSec\":%lld,\"queueRefused\":%lu,"
+                   "\"queueEvicted\":%lu,"
                    "\"pushDuplicates\":%lu,\"received\":%lu,\"receivedDuplicates\":%lu,"
                    "\"receivedRefused\":%lu,\"receivedDenied\":%lu,\"receivedBad\":%lu,"
                    "\"acksSent\":%lu,\"acksFailed\":%lu,\"acksReceived\":%lu,"
@@ -1013,7 +1014,7 @@ void repl_diagnostics_json(struct textbuf *b)
                    "\"tombstones\":%zu}",
                    st.push_ok, st.push_rejected, st.push_error, outbox_count(),
                    BOARD_REPL_QUEUE, (long long)(oldest ? (wall() - oldest) / 1000 : 0),
-                   outbox_refused(), st.push_duplicate, st.in_stored, st.in_duplicate,
+                   outbox_refused(), outbox_evicted(), st.push_duplicate, st.in_stored, st.in_duplicate,
                    st.in_refused, st.in_denied, st.in_bad, st.acks_sent, st.acks_failed,
                    st.acks_in, st.acks_replayed, repl_acks_pool.used, st.dropped_by_ack,
                    st.pulls, st.pulled, st.pulls_failed, st.pulls_served,
@@ -1030,9 +1031,10 @@ static void repl_cmd(int argc, char **argv)
     (void)argv;
     console_printf("pushes     %lu ok (%lu duplicates), %lu rejected, %lu errors\n", st.push_ok,
                    st.push_duplicate, st.push_rejected, st.push_error);
-    console_printf("queue      %zu of %d pending, oldest %lld s, %lu refused (full)\n",
-                   outbox_count(), BOARD_REPL_QUEUE,
-                   (long long)(oldest ? (wall() - oldest) / 1000 : 0), outbox_refused());
+    console_printf("queue      %zu of %d pending, oldest %lld s, %lu evicted and %lu refused "
+                   "(full)\n", outbox_count(), BOARD_REPL_QUEUE,
+                   (long long)(oldest ? (wall() - oldest) / 1000 : 0), outbox_evicted(),
+                   outbox_refused());
     console_printf("received   %lu stored, %lu duplicates, %lu refused, %lu denied, %lu bad\n",
                    st.in_stored, st.in_duplicate, st.in_refused, st.in_denied, st.in_bad);
     console_printf("acks       %lu sent, %lu failed, %zu pending, %lu received, %lu replayed, "

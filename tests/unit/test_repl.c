@@ -440,20 +440,49 @@ FLASH_TEST(test_repl_compaction_carries_live_jobs_on)
     CHECK_EQ(outbox_at((size_t)job_of("dm_7_0123456789ab", "gw-b"))->k, 3);
 }
 
-FLASH_TEST(test_repl_a_full_queue_refuses_and_counts)
+FLASH_TEST(test_repl_a_full_queue_drops_the_oldest_job_of_the_busiest_peer)
 {
     char id[JOURNAL_ID_MAX];
-    unsigned long refused;
     size_t i;
 
     CHECK_EQ(remount_part(hal_flash_part("mailbox")), 0);
-    refused = outbox_refused();
+    /* A dead peer's jobs fill the queue; a healthy one's still get in. */
+    for (i = 0; i < BOARD_REPL_QUEUE - 1; i++) {
+        snprintf(id, sizeof(id), "dm_%zu_0123456789ab", 1000 + i);
+        CHECK_EQ(outbox_stage(id, 0, "dead", (int64_t)(1000 + i), later()), 0);
+    }
+    CHECK_EQ(outbox_stage("dm_5_0123456789ab", 1, "gw-c", 5, later()), 0);
+    CHECK_EQ(outbox_count(), BOARD_REPL_QUEUE);
+    CHECK_EQ(outbox_stage("dm_6_0123456789ab", 1, "gw-c", 6, later()), 0);
+    CHECK_EQ(outbox_evicted(), 1);
+    CHECK_EQ(outbox_refused(), 0);
+    CHECK(job_of("dm_1000_0123456789ab", "dead") < 0);   /* the oldest of the busiest */
+    CHECK(job_of("dm_1001_0123456789ab", "dead") >= 0);
+    CHECK(job_of("dm_5_0123456789ab", "gw-c") >= 0 && job_of("dm_6_0123456789ab", "gw-c") >= 0);
+    CHECK_EQ(journal_commit(), 0);
+    /* The eviction is journaled: a reboot does not bring the job back. */
+    CHECK_EQ(remount_part(hal_flash_part("mailbox")), 0);
+    CHECK_EQ(outbox_count(), BOARD_REPL_QUEUE);
+    CHECK(job_of("dm_1000_0123456789ab", "dead") < 0);
+    for (i = 0; i < BOARD_REPL_QUEUE; i++)
+        outbox_finish(i);
+    CHECK_EQ(outbox_count(), 0);
+    CHECK_EQ(journal_commit(), 0);
+}
+
+FLASH_TEST(test_repl_a_queue_full_of_single_jobs_refuses_and_counts)
+{
+    char id[JOURNAL_ID_MAX], peer[16];
+    size_t i;
+
+    CHECK_EQ(remount_part(hal_flash_part("mailbox")), 0);
     for (i = 0; i < BOARD_REPL_QUEUE; i++) {
         snprintf(id, sizeof(id), "dm_%zu_0123456789ab", i);
-        CHECK_EQ(outbox_stage(id, 0, "gw-b", 1, later()), 0);
+        snprintf(peer, sizeof(peer), "p%zu", i);
+        CHECK_EQ(outbox_stage(id, 0, peer, 1, later()), 0);
     }
     CHECK_EQ(outbox_stage("dm_99999_0123456789ab", 0, "gw-b", 1, later()), MG_ERR_NOSPC);
-    CHECK_EQ(outbox_refused(), refused + 1);
+    CHECK_EQ(outbox_refused(), 1);
     CHECK_EQ(outbox_stage("dm_1_0123456789ab", 0, "", 1, later()), MG_ERR_INVAL);
     for (i = 0; i < BOARD_REPL_QUEUE; i++)
         outbox_finish(i);
