@@ -283,8 +283,10 @@ static int take_replica(const struct replica *r, int *status, char *out, size_t 
     f.limit = cfg ? cfg->pending_per_sender : CONFIG_DEFAULT_PENDING_PER_SENDER;
     if (!replica_decide(&f, r->msg_id, status, out, cap))
         return 0;
-    /* The TTL runs from the original deposit, wherever it was made. */
-    expires = r->deposited_at + (int64_t)(cfg ? cfg->ttl_ms : CONFIG_DEFAULT_TTL_MS);
+    /* The TTL runs from the original deposit, wherever it was made (a
+     * deposit time in the future buys no more than a deposit now). */
+    expires = (r->deposited_at < wall() ? r->deposited_at : wall()) +
+              (int64_t)(cfg ? cfg->ttl_ms : CONFIG_DEFAULT_TTL_MS);
     if (expires <= wall()) {
         replica_stored_json(r->msg_id, out, cap);   /* expired on arrival: nothing to keep */
         return 0;
