@@ -13,6 +13,7 @@
 #include "flash.h"
 #include "flash_image.h"
 #include "mg_err.h"
+#include "peer/peers.h"
 #include "relay/journal.h"
 #include "repl/outbox.h"
 #include "repl/replica.h"
@@ -288,6 +289,33 @@ MG_TEST(test_repl_unknown_urls_missing_headers_and_no_secret_are_refused)
     CHECK_EQ(replica_auth_hmac(NULL, &req, raw + req.head_len, strlen(good_body), &peer),
              MG_ERR_AUTH);
     CHECK(peer == NULL);
+    config_reset();
+}
+
+MG_TEST(test_repl_a_coordinator_listed_peer_pushes_with_the_global_secret)
+{
+    struct peer p;
+    const char *peer = NULL;
+    char h[256];
+
+    CHECK_EQ(configure("{\"peer_secret\":\"global\"}"), 0);
+    peers_reset();
+    memset(&p, 0, sizeof(p));
+    strcpy(p.name, "gw-far");
+    strcpy(p.host, "10.42.0.7");
+    p.port = 9632;
+    p.source = PEER_COORDINATOR;
+    CHECK_EQ(peers_put(&p), 0);
+    signed_by("global", "http://10.42.0.7:9632", good_body, h, sizeof(h));
+    CHECK_EQ(parse(h, good_body), 0);
+    CHECK_EQ(replica_auth_hmac(config_current(), &req, raw + req.head_len, strlen(good_body),
+                               &peer), 0);
+    CHECK(strcmp(peer, "gw-far") == 0);
+    signed_by("global", "http://10.42.0.7:9633", good_body, h, sizeof(h));
+    CHECK_EQ(parse(h, good_body), 0);
+    CHECK_EQ(replica_auth_hmac(config_current(), &req, raw + req.head_len, strlen(good_body),
+                               &peer), MG_ERR_AUTH);
+    peers_reset();
     config_reset();
 }
 
