@@ -147,6 +147,31 @@ else
 INTEG_FW := $(B)/meshgate
 endif
 
+# A test-only image that ignores the per-sender cap on its own deposits
+# (MESHGATE_TEST_IGNORE_CAP in relay.c), for the hostile gateway of
+# tests/integ/test_repl.py: the same objects as the integration image but
+# relay.c. Never part of `all` or of a release.
+HOSTILE_FW  := $(B)/meshgate-hostile
+HOSTILE_OBJ := $(B)/hostile/firmware/relay/relay.o
+ifeq ($(BOARD),host)
+HOSTILE_FLAGS := $(TEST_CFLAGS)
+HOSTILE_LD    := $(TEST_LDFLAGS)
+HOSTILE_BASE  := $(TOBJ)
+else
+HOSTILE_FLAGS :=
+HOSTILE_LD    := -static
+HOSTILE_BASE  := $(B)/obj
+endif
+HOSTILE_OBJS := $(filter-out $(HOSTILE_BASE)/firmware/relay/relay.o,$(FW_SRCS:%.c=$(HOSTILE_BASE)/%.o)) \
+                $(HOSTILE_OBJ)
+$(HOSTILE_OBJ): firmware/relay/relay.c | $(DEPS)/.built
+	@mkdir -p $(@D)
+	@echo "  CC [$(BOARD) hostile] $<"
+	@$(CC) $(CFLAGS) $(HOSTILE_FLAGS) -DMESHGATE_TEST_IGNORE_CAP -c $< -o $@
+$(HOSTILE_FW): $(HOSTILE_OBJS) $(LIBS) $(DEPS)/.built
+	@echo "  LD [$(BOARD) hostile] $@"
+	@$(CC) $(HOSTILE_LD) $(LDFLAGS) -o $@ $(HOSTILE_OBJS) $(LIBS) $(LDLIBS)
+
 $(B)/unit: $(UNIT_OBJS) $(LIBS) $(DEPS)/.built
 	@echo "  LD [$(BOARD) test] $@"
 	@$(CC) $(TEST_LDFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBS) $(LDLIBS)
@@ -272,7 +297,7 @@ lint: build/.bootstrap
 INTEG_BOARDS := host qemu-aarch64 qemu-riscv64
 
 # The real firmware over TAP in a private namespace, driven by pytest.
-integ: $(INTEG_FW) build/.bootstrap
+integ: $(INTEG_FW) $(HOSTILE_FW) build/.bootstrap
 	@echo "== integration tests [$(BOARD)]"
 	@sh tools/netns up mg-integ-$(BOARD)
 	@sh tools/netns exec mg-integ-$(BOARD) /usr/bin/python3 -m pytest -q -p no:cacheprovider \
@@ -298,6 +323,7 @@ size: build/.bootstrap
 
 clean:
 	rm -rf build/fuzz $(BOARDS:%=build/%/obj) $(BOARDS:%=build/%/tobj) $(BOARDS:%=build/%/meshgate*) \
+	       $(BOARDS:%=build/%/hostile) \
 	       $(BOARDS:%=build/%/unit) $(BOARDS:%=build/%/powercut)
 
 distclean:
@@ -306,4 +332,4 @@ distclean:
 include tools/bench.mk
 include tests/fuzz/fuzz.mk
 
--include $(shell find $(B)/obj $(B)/tobj $(B)/mctl -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/tobj $(B)/mctl $(B)/hostile -name '*.d' 2>/dev/null)

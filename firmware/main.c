@@ -35,6 +35,7 @@
 #include "node/node.h"
 #include "peer/peer.h"
 #include "relay/relay.h"
+#include "repl/repl.h"
 #include "signal_session.h"
 #include "sys.h"
 #include "telemetry/telemetry.h"
@@ -63,8 +64,8 @@ static void on_signal(int sig)
  * itself after the node, so it comes after both. */
 static const struct service *const services[] = {
     &keys_service, &http_service, &http_client_service, &relay_service, &confsync_service,
-    &coord_service, &node_service, &heartbeat_service, &peer_service, &telemetry_service,
-    &system_service, &console_service,
+    &coord_service, &node_service, &heartbeat_service, &peer_service, &repl_service,
+    &telemetry_service, &system_service, &console_service,
 };
 
 /* "aa:bb:cc:dd:ee:ff" into mac: 0, or -1 for anything else, a multicast

@@ -5,9 +5,10 @@
 # Ed25519 verifications/s of the coordinator's path and of our verification
 # beside ref10's called directly (tools/bench_ed25519.c),
 # and the record store's write and mount
-# times beside bare flash operations (tools/bench_flash.c), and Signal
+# times beside bare flash operations (tools/bench_flash.c), Signal
 # operations/s with the scratch arena beside the C library's malloc
-# (tools/bench_signal.c). Needs root; results also in
+# (tools/bench_signal.c), and mailbox replication's deposit latency and
+# delivery rate (tools/bench_repl). Needs root; results also in
 # build/bench/results.txt. Included from the Makefile.
 #
 #   make bench [BENCH_SECONDS=n] [BENCH_BOARDS="host ..."]
@@ -17,7 +18,7 @@ BENCH_BOARDS       ?= host qemu-aarch64
 BENCH_SECONDS      ?= 10
 BENCH_MIN_REQUESTS ?= 100000
 
-.PHONY: bench bench-board bench-flash bench-signal
+.PHONY: bench bench-board bench-flash bench-signal bench-repl
 
 # Every image first, then one board at a time (each gets the machine to
 # itself); every board is run even if one fails.
@@ -33,7 +34,8 @@ bench: build/.bootstrap
 	$(MAKE) --no-print-directory BOARD=host bench-flash || rc=1; \
 	for b in $(BENCH_BOARDS); do \
 	    $(MAKE) --no-print-directory -j$(NPROC) BOARD=$$b bench-signal || rc=1; \
-	done; exit $$rc
+	done; \
+	$(MAKE) --no-print-directory BOARD=host bench-repl || rc=1; exit $$rc
 
 # Encrypt, decrypt and X3DH setups/s through the session API with the arena
 # (the firmware's allocator) and with malloc, run one after the other on the
@@ -56,6 +58,15 @@ bench-signal: $(B)/bench-signal $(B)/bench-signal-malloc
 	                  a[1] / m[1], a[2] / m[2], a[3] / m[3]; print hw }' \
 	    build/bench/signal-$(BOARD).arena build/bench/signal-$(BOARD).malloc \
 	    | tee -a build/bench/results.txt; rm -f $(BENCH_SIGNAL_IMG)
+
+# Mailbox replication (tools/bench_repl): deposit latency with 0, 2 and 4
+# peers (one unreachable), and the replicated delivery rate, four host
+# gateways on one bridge in a namespace of their own.
+bench-repl: build/host/meshgate
+	@mkdir -p build/bench
+	@sh tools/netns up mg-bench-repl
+	@sh tools/netns exec mg-bench-repl /usr/bin/python3 tools/bench_repl \
+	    --firmware build/host/meshgate; rc=$$?; sh tools/netns down mg-bench-repl; exit $$rc
 
 # The record store on a real disk beside bare flash operations (bench_flash.c).
 bench-flash: $(B)/bench-flash

@@ -45,6 +45,10 @@
 #define BOARD_DELIVERY_SLOTS    1024    /* delivery tracking, 24 h */
 #define BOARD_RELAY_ENVELOPE_MAX (32 * 1024) /* largest envelope body a config may allow */
 #define BOARD_PEERS             16
+#define BOARD_REPL_QUEUE        512     /* outbound replica pushes (PROTOCOLS.md 5), journaled */
+#define BOARD_REPL_ACKS         256     /* acks still to tell the peers, RAM only */
+#define BOARD_REPL_TOMBSTONES   1024    /* acked msg_ids kept to refuse a late replica */
+#define BOARD_REPL_REPLAY       256     /* signed acks remembered for the replay window */
 #define BOARD_COORD_ROLE        0       /* coordinator role (PROTOCOLS.md 3) on without a config */
 #define BOARD_COORD_NODES       64      /* registered nodes, any status */
 #define BOARD_COORD_SERVICES    4       /* services per node */

@@ -261,6 +261,22 @@ static int read_peers(struct reader *r, int gw, struct config *c)
     return 0;
 }
 
+/* gateway.peer_secret: the fallback of gateway.peers[].secret; a string,
+ * non-empty when present (an empty secret would sign nothing useful). */
+static int read_peer_secret(struct reader *r, int gw, struct config *c)
+{
+    char secret[CONFIG_SECRET_MAX + 1];
+
+    secret[0] = '\0';
+    if (get_string(r, gw, "gateway", "peer_secret", secret, sizeof(secret)) != 0)
+        return MG_ERR_INVAL;
+    if (member(r, gw, "peer_secret") >= 0 && secret[0] == '\0')
+        return fail(r, "gateway", "peer_secret", ": must not be empty");
+    c->peer_secret_len = strlen(secret);
+    memcpy(c->peer_secret, secret, c->peer_secret_len);
+    return 0;
+}
+
 /* gateway.coordinator's registry settings: sovereign keys and the offline
  * windows (PROTOCOLS.md 3). */
 static int read_coordinator(struct reader *r, int coord, struct config *c)
@@ -348,7 +364,7 @@ static int read_gateway(struct reader *r, int top, struct config *c)
         c->relay_auth = CONFIG_AUTH_OPEN;
     else
         return fail(r, "gateway.relay", "auth", ": must be signed or open");
-    if (read_peers(r, gw, c) != 0)
+    if (read_peers(r, gw, c) != 0 || read_peer_secret(r, gw, c) != 0)
         return MG_ERR_INVAL;
     if (get_object(r, gw, "gateway", "coordinator", &coord) != 0 ||
         get_url(r, coord, "gateway.coordinator", "url", c->coordinator_url) != 0 ||

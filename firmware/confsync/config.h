@@ -53,6 +53,10 @@ struct config {
     /* gateway.peers */
     size_t n_peers;
     struct config_peer peers[BOARD_PEERS];
+    /* gateway.peer_secret: the shared secret of mailbox replication
+     * (PROTOCOLS.md 5) for a peer without a secret of its own */
+    uint8_t peer_secret[CONFIG_SECRET_MAX];
+    size_t peer_secret_len;
     /* gateway.coordinator, gateway.node */
     char coordinator_url[CONFIG_URL_MAX];
     int coordinator_role;                /* this gateway serves port 8190 */

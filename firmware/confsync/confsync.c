@@ -290,6 +290,8 @@ static void config_cmd(int argc, char **argv)
     for (i = 0; i < c->n_peers; i++)
         console_printf("peer       %s %s (secret %s)\n", c->peers[i].name, c->peers[i].url,
                        c->peers[i].secret_len ? "set" : "none");
+    console_printf("peers      replication secret %s for peers without their own\n",
+                   c->peer_secret_len ? "set" : "none");
     console_printf("coord      %s%s\nnode       %s\n", c->coordinator_url[0] ? c->coordinator_url : "-",
                    c->coordinator_role ? " (this gateway is the coordinator)" : "",
                    c->node_name[0] ? c->node_name : "-");

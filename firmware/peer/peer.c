@@ -19,6 +19,7 @@ struct signed_route {
     enum http_method method;
     const char *path;
     peer_handler handler;
+    http_handler self;          /* set: the handler authenticates itself */
 };
 
 static struct signed_route signed_routes[PEER_ROUTES_MAX];
@@ -32,7 +33,15 @@ int peer_route_add(enum http_method method, const char *path, peer_handler h)
 {
     if (n_signed_routes == PEER_ROUTES_MAX)
         return MG_ERR_NOSPC;
-    signed_routes[n_signed_routes++] = (struct signed_route){ method, path, h };
+    signed_routes[n_signed_routes++] = (struct signed_route){ method, path, h, NULL };
+    return 0;
+}
+
+int peer_route_add_self(enum http_method method, const char *path, http_handler h)
+{
+    if (n_signed_routes == PEER_ROUTES_MAX)
+        return MG_ERR_NOSPC;
+    signed_routes[n_signed_routes++] = (struct signed_route){ method, path, NULL, h };
     return 0;
 }
 
@@ -104,6 +113,13 @@ static void gate(struct http_conn *c, const struct http_request *req, const char
     int path_known = 0, n;
     size_t i;
 
+    for (i = 0; i < n_signed_routes; i++) {
+        if (signed_routes[i].self && signed_routes[i].method == req->method &&
+            route_matches(&signed_routes[i], req)) {
+            signed_routes[i].self(c, req, body, len);
+            return;
+        }
+    }
     if (peer_verify(req, body, len, hal_clock_wall_ms(), &from, &reason) != 0) {
         refused++;
         n = snprintf(out, sizeof(out), "Authentication failed: %s", reason);
@@ -115,7 +131,7 @@ static void gate(struct http_conn *c, const struct http_request *req, const char
         if (!route_matches(&signed_routes[i], req))
             continue;
         path_known = 1;
-        if (signed_routes[i].method == req->method) {
+        if (signed_routes[i].method == req->method && signed_routes[i].handler) {
             signed_routes[i].handler(c, req, body, len, from);
             return;
         }

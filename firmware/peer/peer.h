@@ -34,6 +34,13 @@ typedef void (*peer_handler)(struct http_conn *c, const struct http_request *req
  * MG_ERR_NOSPC when PEER_ROUTES_MAX are taken. */
 int peer_route_add(enum http_method method, const char *path, peer_handler h);
 
+/* Adds a route whose handler authenticates the request itself: the gate
+ * passes it through unverified, and the handler answers its own refusals.
+ * For mailbox replication (PROTOCOLS.md 5), whose pushes carry either
+ * X-Peer-HMAC or section 4 signatures (peer_verify()). Same path rules and
+ * table as peer_route_add(). */
+int peer_route_add_self(enum http_method method, const char *path, http_handler h);
+
 /* The verification gate on its own (for a handler on another listener
  * that also takes section 4 signatures): 0 with *from the registry entry of
  * the verified sender, whose last_seen is updated; or MG_ERR_AUTH with

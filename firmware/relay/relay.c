@@ -25,6 +25,8 @@
 #include "relay/local.h"
 #include "relay/mailbox.h"
 #include "relay/users.h"
+#include "repl/outbox.h"
+#include "repl/repl.h"
 
 static uint64_t started_ms;
 static int journal_ok;
@@ -276,6 +278,7 @@ static const char *diagnostics_json(size_t *len)
                    js.torn_voided, js.damaged, js.commits, js.erases_min, js.erases_max, fw.queued, fw.sent, fw.retries,
                    fw.failed, fw.dropped, fw.pending);
     diag_firmware_json(&b);
+    repl_diagnostics_json(&b);
     textbuf_printf(&b, "}");
     *len = b.len;
     return b.overflow ? NULL : doc;
@@ -497,6 +500,10 @@ static void on_replay_deposit(void *ctx, const struct journal_deposit *d, journa
         replay_user(d, h, kind, seq);
         return;
     }
+    if (outbox_is_record(d->msg_id)) {   /* a push job (repl/outbox.h) */
+        outbox_replay(d);
+        return;
+    }
     slot = mailbox_find(d->msg_id);
     if (slot != MAILBOX_NONE) {   /* a copy a compaction left twice: the newer */
         mailbox_at(slot)->h = h;
@@ -523,8 +530,12 @@ static void on_replay_delete(void *ctx, const char *msg_id)
     uint16_t slot = mailbox_find(msg_id);
 
     (void)ctx;
-    if (slot != MAILBOX_NONE)
+    if (outbox_is_record(msg_id))
+        outbox_replay_delete(msg_id);
+    if (slot != MAILBOX_NONE) {
+        repl_forget(msg_id, mailbox_at(slot)->to);
         mailbox_remove(slot);
+    }
 }
 
 static int is_live(void *ctx, const char *msg_id)
@@ -539,6 +550,8 @@ static int is_live(void *ctx, const char *msg_id)
         u = record_user(msg_id);
         return u && seq == (kind == 'r' ? u->reg_seq : u->bundle_seq);
     }
+    if (outbox_is_record(msg_id))
+        return outbox_is_live(msg_id);
     m = mailbox_at(mailbox_find(msg_id));
     return m && m->state != MSG_FREE && m->expires_at > now_wall();
 }
@@ -575,6 +588,7 @@ static void drop(uint16_t slot)
         return;
     if (journal_ok && journal_append_delete(m->msg_id) != 0)
         log_printf("relay: journal refused a delete of %s", m->msg_id);
+    repl_forget(m->msg_id, m->to);   /* a late replica of it is a duplicate */
     mailbox_remove(slot);
 }
 
@@ -832,6 +846,11 @@ static void post_message(struct http_conn *c, const struct http_request *req, co
         return;
     }
     pend = mailbox_pending(users_index(from), users_index(to));
+#ifdef MESHGATE_TEST_IGNORE_CAP
+    /* Test images only (build/<board>/meshgate-hostile): a gateway that
+     * ignores the cap itself, whose peers must still refuse its replicas. */
+    pend = 0;
+#endif
     if (pend >= cfg->pending_per_sender) {
         char msg[128];
         int n = snprintf(msg, sizeof(msg),
@@ -861,6 +880,9 @@ static void post_message(struct http_conn *c, const struct http_request *req, co
         if (slot == MAILBOX_NONE) {
             journal_append_delete(jd.msg_id);
             rc = MG_ERR_NOSPC;
+        } else {
+            /* Its push jobs join the same group commit (PROTOCOLS.md 5). */
+            repl_deposited(jd.msg_id, now, jd.expires_at);
         }
     }
     if (rc != 0) {
@@ -883,7 +905,7 @@ static void push(struct user *u)
 {
     uint16_t s, next;
 
-    if (!u->ws)
+    if (!u->ws || repl_holds(u))   /* a fresh connection waits for its pull */
         return;
     for (s = mailbox_first(users_index(u)); s != MAILBOX_NONE; s = next) {
         struct msg *m = mailbox_at(s);
@@ -915,6 +937,7 @@ static void push(struct user *u)
             /* Legacy clients: delivered on send, as the reference does. */
             if (m->timestamp)
                 delivery_delivered(m->timestamp, now_wall());
+            repl_acked(m->msg_id, u);
             drop(s);
         }
     }
@@ -966,6 +989,7 @@ static void ws_message(struct http_conn *c, int opcode, const uint8_t *data, siz
             (ack ? delivery_delivered : delivery_read)(m->timestamp, now_wall());
         if (ack && (m->state == MSG_SENT || m->state == MSG_QUEUED)) {
             st.acks++;
+            repl_acked(id, u);   /* the peers drop their copies */
             drop(s);
         }
     }
@@ -1223,6 +1247,7 @@ static int relay_init(void)
     auth_reset();
     policy_reset();
     forward_reset();
+    repl_reset();   /* the mount refills its queue */
     rc = part ? journal_mount(part, &journal_cb) : MG_ERR_IO;
     journal_ok = rc == 0;
     if (journal_ok)

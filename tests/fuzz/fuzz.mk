@@ -28,7 +28,7 @@ FUZZ_SMOKE_RUNS_json     ?= 50000
 FUZZ_CC         ?= clang
 
 FUZZ_DIR     := build/fuzz
-FUZZ_TARGETS := http_parse ws recstore json config relay_body coord_body peer
+FUZZ_TARGETS := http_parse ws recstore json config relay_body coord_body peer replica
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 # -fno-sanitize-recover: UBSan otherwise prints and carries on, and libFuzzer
@@ -60,6 +60,10 @@ FUZZ_SRCS_peer       := tests/fuzz/fuzz_peer.c firmware/heartbeat/membership.c f
                         firmware/diag/textbuf.c firmware/net/lwip_port.c crypto/crypto.c \
                         crypto/ed25519.c hal/b64.c hal/hex.c hal/mg_err.c hal/pool.c \
                         hal/linux/clock.c hal/linux/entropy.c
+FUZZ_SRCS_replica    := tests/fuzz/fuzz_replica.c firmware/repl/replica.c firmware/repl/peerkey.c \
+                        firmware/peer/peers.c firmware/json/json.c firmware/diag/textbuf.c \
+                        firmware/net/http_parse.c crypto/crypto.c hal/hex.c hal/mg_err.c \
+                        hal/pool.c hal/linux/entropy.c
 
 # ws_accept_key() hashes with mbedTLS: the few library files it reaches, from
 # the tree tools/deps unpacks, with our config. They get the sanitizers but no
@@ -93,6 +97,8 @@ $(FUZZ_DIR)/fuzz_coord_body: $(call fuzz_objs,coord_body) $(FUZZ_HOST_DEPS)/libs
 $(FUZZ_DIR)/fuzz_peer: $(call fuzz_objs,peer) $(FUZZ_HOST_DEPS)/libsignal-protocol-c.a \
                        $(FUZZ_HOST_DEPS)/libmbedcrypto.a $(FUZZ_HOST_DEPS)/libjsmn.a \
                        $(FUZZ_HOST_DEPS)/liblwip.a
+$(FUZZ_DIR)/fuzz_replica: $(call fuzz_objs,replica) $(FUZZ_HOST_DEPS)/libmbedcrypto.a \
+                          $(FUZZ_HOST_DEPS)/libjsmn.a
 $(FUZZ_HOST_DEPS)/libjsmn.a $(FUZZ_HOST_DEPS)/libmbedcrypto.a \
 $(FUZZ_HOST_DEPS)/libsignal-protocol-c.a $(FUZZ_HOST_DEPS)/liblwip.a: $(FUZZ_HOST_DEPS)/.built
 
@@ -110,10 +116,10 @@ $(call fuzz_objs,ws): FUZZ_CFLAGS += -Icrypto -Ibuild/src/mbedtls/include \
 $(call fuzz_objs,ws): $(FUZZ_DIR)/.src
 
 FUZZ_JSON_USERS := $(call fuzz_objs,json) $(call fuzz_objs,config) $(call fuzz_objs,relay_body) \
-                   $(call fuzz_objs,coord_body) $(call fuzz_objs,peer)
+                   $(call fuzz_objs,coord_body) $(call fuzz_objs,peer) $(call fuzz_objs,replica)
 $(FUZZ_JSON_USERS): FUZZ_CFLAGS += -Ibuild/src/jsmn -DJSMN_HEADER -DJSMN_STRICT -DJSMN_PARENT_LINKS
 $(call fuzz_objs,config) $(call fuzz_objs,relay_body) $(call fuzz_objs,coord_body) \
-$(call fuzz_objs,peer): \
+$(call fuzz_objs,peer) $(call fuzz_objs,replica): \
     FUZZ_CFLAGS += -Iboard/host -Icrypto \
     -Ibuild/src/mbedtls/include -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"' -D_DEFAULT_SOURCE
 $(FUZZ_JSON_USERS): $(FUZZ_HOST_DEPS)/.built

@@ -13,7 +13,7 @@ def test_status_shows_address_heap_and_services(gateway):
     out = gateway.console("status")
     assert "address    10.42.0.2 (link up)" in out
     assert re.search(r"heap +sealed, \d+ calls during init, 0 after seal", out)
-    assert ("services   keys http httpc relay confsync coord node heartbeat peer telemetry system "
+    assert ("services   keys http httpc relay confsync coord node heartbeat peer repl telemetry system "
             "console") in out
     m = re.search(r"host +load \d+\.\d\d, (\d+) of (\d+) kB available, firmware RSS (\d+) kB", out)
     assert m and 0 < int(m.group(1)) <= int(m.group(2)) and int(m.group(3)) > 0, out

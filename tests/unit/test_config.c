@@ -309,6 +309,26 @@ MG_TEST(test_config_a_peer_public_key_is_base64_of_32_bytes_and_optional)
     CHECK_EQ(c->peers[1].has_public_key, 0);
 }
 
+MG_TEST(test_config_the_global_peer_secret_is_read_and_must_not_be_empty)
+{
+    const struct config *c;
+
+    config_reset();
+    CHECK_EQ(push("{\"identity\":{},\"gateway\":{\"peers\":[{\"name\":\"b\","
+                  "\"url\":\"http://10.42.0.3:9632\"}]}}"), 0);
+    CHECK_EQ(config_current()->peer_secret_len, 0);
+    CHECK_EQ(push("{\"identity\":{},\"gateway\":{\"peer_secret\":\"mesh-wide\"}}"), 0);
+    c = config_current();
+    CHECK_EQ(c->peer_secret_len, 9);
+    CHECK_MEM(c->peer_secret, "mesh-wide", 9);
+    CHECK_EQ(stage("{\"identity\":{},\"gateway\":{\"peer_secret\":\"\"}}"), MG_ERR_INVAL);
+    CHECK(strstr(err.detail, "gateway.peer_secret") != NULL);
+    CHECK_EQ(stage("{\"identity\":{},\"gateway\":{\"peer_secret\":7}}"), MG_ERR_INVAL);
+    CHECK(strstr(err.detail, "gateway.peer_secret") != NULL);
+    /* A refused push leaves the running one alone. */
+    CHECK_EQ(config_current()->peer_secret_len, 9);
+}
+
 MG_TEST(test_config_a_peer_public_key_that_is_not_32_bytes_of_base64_is_refused)
 {
     static const char *const bad[] = {
