@@ -138,6 +138,22 @@ static void self_url(char out[48])
     snprintf(out, 48, "http://%s:%u", ip, (unsigned)BOARD_PORT_PEER);
 }
 
+/* The URL a push to p is addressed to (X-Peer-Url, PROTOCOLS.md 5): as the
+ * config lists it, else http://host:port for a peer the coordinator
+ * listed. */
+static void target_url(const struct config *cfg, const struct peer *p, char out[CONFIG_URL_MAX])
+{
+    size_t i;
+
+    for (i = 0; cfg && i < cfg->n_peers; i++) {
+        if (strcmp(cfg->peers[i].name, p->name) == 0) {
+            snprintf(out, CONFIG_URL_MAX, "%s", cfg->peers[i].url);
+            return;
+        }
+    }
+    snprintf(out, CONFIG_URL_MAX, "http://%s:%u", p->host, (unsigned)p->port);
+}
+
 /* The registry slot's state, reset when the slot now holds another peer. */
 static struct peer_state *state_of(size_t k, const struct peer *p)
 {
@@ -362,7 +378,9 @@ static void replicate_in(struct http_conn *c, const struct http_request *req, co
 
     /* The server already answered 413 for a body over 64 KiB, unread. */
     if (http_header_get(req, "X-Peer-HMAC")) {
-        f.authenticated = replica_auth_hmac(cfg, req, body, len, &who) == 0;
+        char self[48];
+        self_url(self);
+        f.authenticated = replica_auth_hmac(cfg, self, req, body, len, &who) == 0;
     } else if (http_header_get(req, "X-Nara-Signature")) {
         const struct peer *p;
         f.authenticated = cfg && peer_verify(req, body, len, wall(), &p, &who) == 0;
@@ -640,9 +658,9 @@ static int start_push(size_t i, size_t k, const struct msg *m, uint64_t now)
         return MG_ERR_NOSPC;
     r->job = (uint16_t)i;
     if (secret) {
-        char headers[256], url[48];
+        char headers[256], url[CONFIG_URL_MAX];
         struct http_client_request hr;
-        self_url(url);
+        target_url(cfg, p, url);
         rc = replica_auth_headers(secret, secret_len, url, body_buf, (size_t)n, headers,
                                   sizeof(headers));
         hr = (struct http_client_request){ "POST", p->host, p->port, PATH_REPLICATE, headers,

@@ -219,47 +219,72 @@ static const char *peer_at(const struct config *cfg, const char *url)
     return NULL;
 }
 
-int replica_auth_hmac(const struct config *cfg, const struct http_request *req,
-                      const char *body, size_t len, const char **peer)
+/* 1 when body's HMAC under the key of secret for url is mac. */
+static int verifies(const uint8_t *secret, size_t secret_len, const char *url, const char *body,
+                    size_t len, const struct http_str *mac)
+{
+    uint8_t key[PEERKEY_LEN];
+    int ok;
+
+    peerkey_derive(secret, secret_len, url, key);
+    ok = peerkey_verify(key, body, len, mac->p, mac->len);
+    memset(key, 0, sizeof(key));
+    return ok;
+}
+
+int replica_auth_hmac(const struct config *cfg, const char *self_url,
+                      const struct http_request *req, const char *body, size_t len,
+                      const char **peer)
 {
     static char name[PEER_NAME_MAX];
     const struct http_str *url = http_header_get(req, "X-Peer-Url");
     const struct http_str *mac = http_header_get(req, "X-Peer-HMAC");
-    char raw[CONFIG_URL_MAX + 32], norm[sizeof(raw)];
-    const uint8_t *secret;
-    const char *who;
-    uint8_t key[PEERKEY_LEN];
-    size_t secret_len;
-    int ok;
+    char raw[CONFIG_URL_MAX + 32], norm[sizeof(raw)], self[sizeof(raw)];
+    int global_usable = 0;
+    size_t i;
 
     *peer = NULL;
     if (!cfg || !url || !mac || url->len == 0 || url->len >= sizeof(raw))
         return MG_ERR_AUTH;
     memcpy(raw, url->p, url->len);
     raw[url->len] = '\0';
-    if (peerkey_normalize(raw, norm, sizeof(norm)) != 0 || !(who = peer_at(cfg, norm)))
+    if (peerkey_normalize(raw, norm, sizeof(norm)) != 0)
         return MG_ERR_AUTH;
-    secret = replica_secret(cfg, who, &secret_len);
-    if (!secret)
+    if ((peerkey_normalize(self_url, self, sizeof(self)) != 0 || strcmp(norm, self) != 0) &&
+        !peer_at(cfg, norm))
         return MG_ERR_AUTH;
-    peerkey_derive(secret, secret_len, norm, key);
-    ok = peerkey_verify(key, body, len, mac->p, mac->len);
-    memset(key, 0, sizeof(key));
-    if (!ok)
-        return MG_ERR_AUTH;
-    snprintf(name, sizeof(name), "%s", who);
-    *peer = name;
-    return 0;
+    for (i = 0; i < cfg->n_peers; i++) {
+        const struct config_peer *c = &cfg->peers[i];
+        if (!c->secret_len) {
+            global_usable = 1;
+        } else if (verifies(c->secret, c->secret_len, norm, body, len, mac)) {
+            snprintf(name, sizeof(name), "%s", c->name);
+            *peer = name;
+            return 0;
+        }
+    }
+    /* Peers the coordinator listed have no secret of their own either. */
+    for (i = 0; i < BOARD_PEERS && !global_usable; i++) {
+        const struct peer *p = peers_slot(i);
+        global_usable = p && p->source == PEER_COORDINATOR;
+    }
+    if (global_usable && cfg->peer_secret_len &&
+        verifies(cfg->peer_secret, cfg->peer_secret_len, norm, body, len, mac)) {
+        name[0] = '\0';
+        *peer = name;
+        return 0;
+    }
+    return MG_ERR_AUTH;
 }
 
-int replica_auth_headers(const uint8_t *secret, size_t secret_len, const char *self_url,
+int replica_auth_headers(const uint8_t *secret, size_t secret_len, const char *target_url,
                          const void *body, size_t len, char *out, size_t cap)
 {
     char norm[CONFIG_URL_MAX + 32], hex[PEERKEY_HEX_LEN + 1];
     uint8_t key[PEERKEY_LEN];
     int n;
 
-    if (peerkey_normalize(self_url, norm, sizeof(norm)) != 0)
+    if (peerkey_normalize(target_url, norm, sizeof(norm)) != 0)
         return MG_ERR_INVAL;
     peerkey_derive(secret, secret_len, norm, key);
     peerkey_sign(key, body, len, hex);

@@ -3,10 +3,13 @@
  * answers, a push answer's meaning, and the X-Peer-Url / X-Peer-HMAC
  * authentication against the running config.
  *
- * X-Peer-Url names the sender: the URL under which the receiver lists it
- * in its gateway.peers[] (as the reference's resolve_peer_key_for_url():
- * both ends derive the key from the sender's URL with the secret of that
- * peering), so a per-peer secret also tells who pushed. */
+ * X-Peer-Url is the URL the push is addressed to, normalized: the target
+ * peer's, as section 5 says and the reference's sender writes it, and the
+ * key is derived from it. A receiver takes its own URL there, or one its
+ * fleet list names (the reference's allowed list holds every relay, the
+ * receiver included). The secret of the peering tells who pushed: each
+ * configured peer's own secret is tried, then the global one, which only
+ * peers without a secret of their own may use. */
 #ifndef REPLICA_H
 #define REPLICA_H
 
@@ -81,21 +84,25 @@ enum replica_outcome {
 };
 enum replica_outcome replica_outcome(int status, const char *body, size_t len, int *duplicate);
 
-/* Checks X-Peer-Url and X-Peer-HMAC of a push against cfg's peers (their
- * secret, else gateway.peer_secret). 0 with *peer the matching entry's name
- * (static storage); MG_ERR_AUTH when a header is missing, the URL is not a
- * configured peer's, no secret applies, or the HMAC is wrong. */
-int replica_auth_hmac(const struct config *cfg, const struct http_request *req,
-                      const char *body, size_t len, const char **peer);
+/* Checks X-Peer-Url and X-Peer-HMAC of a push to this gateway at self_url
+ * against cfg's peers (their own secrets, else gateway.peer_secret). 0 with
+ * *peer the name of the peer whose own secret verified, or "" for the
+ * global one (static storage); MG_ERR_AUTH when a header is missing, the
+ * URL names neither this gateway nor a peer of its, no secret applies, or
+ * the HMAC is wrong. */
+int replica_auth_hmac(const struct config *cfg, const char *self_url,
+                      const struct http_request *req, const char *body, size_t len,
+                      const char **peer);
 
 /* The secret this gateway shares with the peer called name: its
  * gateway.peers[] secret, else gateway.peer_secret; NULL when neither. */
 const uint8_t *replica_secret(const struct config *cfg, const char *name, size_t *len);
 
-/* The X-Peer-Url and X-Peer-HMAC header lines of a push of body signed for
- * the peering with secret, from this gateway at self_url. 0, MG_ERR_INVAL
- * for a URL that does not normalize, MG_ERR_TOOBIG when out is short. */
-int replica_auth_headers(const uint8_t *secret, size_t secret_len, const char *self_url,
+/* The X-Peer-Url and X-Peer-HMAC header lines of a push of body to the
+ * peer at target_url, signed with the secret of that peering. 0,
+ * MG_ERR_INVAL for a URL that does not normalize, MG_ERR_TOOBIG when out is
+ * short. */
+int replica_auth_headers(const uint8_t *secret, size_t secret_len, const char *target_url,
                          const void *body, size_t len, char *out, size_t cap);
 
 #endif

@@ -98,13 +98,21 @@ class Gateway:
         """Types line (str or bytes) on the console; returns what it printed
         up to the next prompt."""
         data = line.encode() if isinstance(line, str) else line
+        text = data.decode(errors="replace")
+        # A plain command is echoed as typed (an overlong one up to the
+        # console's limit); other input (control bytes, several lines) is
+        # not looked for.
+        echo = text[:64] if text.isprintable() else ""
         start = len(self.output())
         self.proc.stdin.write(data + b"\n")
         self.proc.stdin.flush()
         deadline = time.time() + timeout
         while time.time() < deadline:
             out = self.output()[start:]
-            if out.endswith("> "):
+            # The prompt after the echo of this line: a log line of the
+            # gateway's own, printed with a prompt after it, is not the end.
+            at = out.find(echo)
+            if at >= 0 and out.endswith("> ") and len(out) > at + len(echo):
                 return out
             time.sleep(0.02)
         raise RuntimeError(f"no prompt after {line!r}: " + self.output()[start:])

@@ -86,12 +86,13 @@ def replica(frm, to, mid=None, deposited_at=None, text=b"hi"):
 
 class PythonPeer:
     """A peer played by Python at 10.42.0.1: checks every push the gateways
-    make (X-Peer-Url is the sender's URL, X-Peer-HMAC under the pair's
-    secret) and takes it; answers signed acks and pulls with nothing."""
+    make (X-Peer-Url is this peer's own URL, as section 5 says, X-Peer-HMAC
+    under the key of that URL and the pair's secret, which tells the sender)
+    and takes it; answers signed acks and pulls with nothing."""
 
     def __init__(self):
         self.pushes = []          # (sender name, msg_id, verified[, "signed"])
-        self.urls = {}            # sender URL -> name
+        self.names = []           # the gateways that may push
         self.keys = {}            # sender name -> base64 public key
         peer = self
 
@@ -106,11 +107,11 @@ class PythonPeer:
                     self.reply(200 if ok else 401, {"ok": True, "msg_id": mid} if ok else {})
                 elif self.path == REPLICATE:
                     url = self.headers.get("X-Peer-Url", "")
-                    name = peer.urls.get(url, "?")
-                    want = hmac.new(peer_key(pair_secret(name, "tester"), url), body,
-                                    hashlib.sha256).hexdigest()
-                    ok = name != "?" and hmac.compare_digest(want,
-                                                             self.headers.get("X-Peer-HMAC", ""))
+                    got = self.headers.get("X-Peer-HMAC", "")
+                    name = next((n for n in peer.names if hmac.compare_digest(
+                        hmac.new(peer_key(pair_secret(n, "tester"), url), body,
+                                 hashlib.sha256).hexdigest(), got)), "?")
+                    ok = name != "?" and url == peer.url
                     mid = json.loads(body)["envelope"]["msg_id"]
                     peer.pushes.append((name, mid, ok))
                     answer = {"ok": True, "msg_id": mid} if ok else {"ok": False}
@@ -167,8 +168,7 @@ class Mesh:
         self.tester = tester
         self.keys = {}
         self.extra_peers = []
-        for i, gw in enumerate(gws):
-            tester.urls[f"http://{gw.ip}:{PEER_PORT}"] = NAMES[i]
+        tester.names = NAMES[:len(gws)]
 
     def url(self, i):
         return f"http://{self.gws[i].ip}:{PEER_PORT}"
@@ -225,9 +225,16 @@ def wait_for(cond, timeout=15, what="condition"):
 
 
 def mailbox_count(gw, user):
-    out = gw.console(f"mailbox {user}")
-    m = re.search(rf"{re.escape(user)}: (\d+) queued", out)
-    return int(m.group(1)) if m else 0
+    # A log line of the gateway's own (a "> " line) can end the console's
+    # answer before the command's: ask again until the command answered.
+    for _ in range(5):
+        out = gw.console(f"mailbox {user}")
+        m = re.search(rf"{re.escape(user)}: (\d+) queued", out)
+        if m:
+            return int(m.group(1))
+        if f"mailbox: no user {user}" in out:
+            return 0
+    raise AssertionError(f"mailbox {user}: no answer: {out!r}")
 
 
 def got_id(gw, uid):
@@ -540,7 +547,7 @@ def test_a_peer_without_any_secret_gets_section_4_signed_pushes(mesh):
 
 def python_push(gw, doc, secret=None, url=None, body=None, headers=None):
     i = ["10.42.0.2", "10.42.0.3", "10.42.0.4"].index(gw.ip)
-    url = url or TESTER_URL
+    url = url or f"http://{gw.ip}:{PEER_PORT}"   # section 5: the target's URL
     body = body if body is not None else json.dumps(doc).encode()
     hdrs = headers if headers is not None else hmac_push_headers(
         secret or pair_secret(NAMES[i], "tester"), url, body)
@@ -555,22 +562,25 @@ def test_bad_authentication_is_403_with_the_protocols_body(mesh):
     b = mesh.gws[1]
     doc = replica("x1", "y1")
     body = json.dumps(doc).encode()
-    good = hmac_push_headers(pair_secret("gw-b", "tester"), TESTER_URL, body)
+    b_url = mesh.url(1)
+    good = hmac_push_headers(pair_secret("gw-b", "tester"), b_url, body)
     cases = [
         {},                                                               # no headers
-        {"X-Peer-Url": TESTER_URL},                                       # no HMAC
+        {"X-Peer-Url": b_url},                                            # no HMAC
         dict(good, **{"X-Peer-HMAC": "0" * 64}),                          # wrong HMAC
         dict(good, **{"X-Peer-HMAC": good["X-Peer-HMAC"].upper()}),       # uppercase
-        dict(good, **{"X-Peer-Url": "http://10.42.0.77:9632"}),           # not a peer
-        dict(good, **{"X-Peer-Url": mesh.url(0)}),                        # another peer's URL
-        hmac_push_headers("wrong-secret", TESTER_URL, body),              # wrong secret
-        hmac_push_headers(GLOBAL_SECRET, TESTER_URL, body),  # the fallback: tester has its own
+        dict(good, **{"X-Peer-Url": "http://10.42.0.77:9632"}),           # not us, not a peer
+        dict(good, **{"X-Peer-Url": mesh.url(0)}),                        # signed for another URL
+        hmac_push_headers(pair_secret("gw-b", "tester"), TESTER_URL, body)  # keyed by the sender's
+        | {"X-Peer-Url": b_url},
+        hmac_push_headers("wrong-secret", b_url, body),                   # wrong secret
+        hmac_push_headers(GLOBAL_SECRET, b_url, body),  # every peer has its own: no fallback
     ]
     for hdrs in cases:
         st, resp = python_push(b, doc, body=body, headers=hdrs)
         assert (st, resp) == (403, DENIED), hdrs
     # The URL is compared normalized: scheme and host case, a trailing slash.
-    loud = TESTER_URL.replace("http://", "HTTP://") + "/"
+    loud = b_url.replace("http://", "HTTP://") + "/"
     st, resp = python_push(b, doc, body=body, headers=dict(good, **{"X-Peer-Url": loud}))
     assert st == 200 and json.loads(resp) == {"ok": True, "msg_id": doc["envelope"]["msg_id"]}
 
@@ -583,8 +593,7 @@ def test_a_peer_without_its_own_secret_uses_the_global_one(mesh):
         doc = replica("g1", "g2")
         body = json.dumps(doc).encode()
         st, resp = python_push(b, doc, body=body,
-                               headers=hmac_push_headers(GLOBAL_SECRET, "http://10.42.0.1:7",
-                                                         body))
+                               headers=hmac_push_headers(GLOBAL_SECRET, mesh.url(1), body))
         assert st == 200 and json.loads(resp)["ok"] is True
     finally:
         mesh.extra_peers = []
@@ -621,7 +630,7 @@ def test_bad_bodies_with_a_good_hmac_are_400(mesh, body, detail):
 
 def test_a_bad_hmac_is_refused_before_bad_json_is_looked_at(mesh):
     st, resp = python_push(mesh.gws[1], None, body=b"{not json",
-                           headers=hmac_push_headers("nope", TESTER_URL, b"{not json"))
+                           headers=hmac_push_headers("nope", mesh.url(1), b"{not json"))
     assert (st, resp) == (403, DENIED)
 
 

@@ -227,13 +227,23 @@ MG_TEST(test_repl_push_headers_follow_the_section_5_vector)
              MG_ERR_TOOBIG);
 }
 
-/* Headers of a push by the peer at url signed with secret. */
+/* Headers of a push to url signed with secret. */
 static void signed_by(const char *secret, const char *url, const char *body, char *h, size_t cap)
 {
     replica_auth_headers((const uint8_t *)secret, strlen(secret), url, body, strlen(body), h, cap);
 }
 
-MG_TEST(test_repl_a_push_verifies_under_the_senders_url_and_its_own_secret)
+#define SELF "http://10.42.0.3:9632"   /* the gateway under test, gw-b */
+
+static int auth(const char **peer)
+{
+    return replica_auth_hmac(config_current(), SELF, &req, raw + req.head_len,
+                             strlen(good_body), peer);
+}
+
+/* Section 5: X-Peer-Url is the target's URL, and the key comes from it;
+ * the secret of the peering says who pushed. */
+MG_TEST(test_repl_a_push_to_this_gateways_url_verifies_under_the_senders_own_secret)
 {
     const char *peer = NULL;
     char h[256];
@@ -241,26 +251,45 @@ MG_TEST(test_repl_a_push_verifies_under_the_senders_url_and_its_own_secret)
     CHECK_EQ(configure("{\"peer_secret\":\"global\",\"peers\":["
                        "{\"name\":\"gw-a\",\"url\":\"http://10.42.0.2:9632/\",\"secret\":\"s-ab\"},"
                        "{\"name\":\"gw-c\",\"url\":\"http://10.42.0.4:9632\"}]}"), 0);
-    signed_by("s-ab", "http://10.42.0.2:9632", good_body, h, sizeof(h));
+    signed_by("s-ab", "HTTP://10.42.0.3:9632/", good_body, h, sizeof(h));
     CHECK_EQ(parse(h, good_body), 0);
-    CHECK_EQ(replica_auth_hmac(config_current(), &req, raw + req.head_len, strlen(good_body),
-                               &peer), 0);
+    CHECK_EQ(auth(&peer), 0);
     CHECK(peer && strcmp(peer, "gw-a") == 0);
     /* The same bytes, one changed: refused. */
     raw[req.head_len + 3] ^= 1;
-    CHECK_EQ(replica_auth_hmac(config_current(), &req, raw + req.head_len, strlen(good_body),
-                               &peer), MG_ERR_AUTH);
-    /* gw-a has a secret of its own: the global one is not taken for it. */
-    signed_by("global", "http://10.42.0.2:9632", good_body, h, sizeof(h));
+    CHECK_EQ(auth(&peer), MG_ERR_AUTH);
+    /* The global secret: gw-c has none of its own, so it may be used. */
+    signed_by("global", SELF, good_body, h, sizeof(h));
     CHECK_EQ(parse(h, good_body), 0);
-    CHECK_EQ(replica_auth_hmac(config_current(), &req, raw + req.head_len, strlen(good_body),
-                               &peer), MG_ERR_AUTH);
-    /* gw-c has none: the global one is its. */
-    signed_by("global", "http://10.42.0.4:9632", good_body, h, sizeof(h));
+    CHECK_EQ(auth(&peer), 0);
+    CHECK(peer && strcmp(peer, "") == 0);
+    /* A fleet list naming every relay: a push addressed to a listed URL. */
+    signed_by("s-ab", "http://10.42.0.4:9632", good_body, h, sizeof(h));
     CHECK_EQ(parse(h, good_body), 0);
-    CHECK_EQ(replica_auth_hmac(config_current(), &req, raw + req.head_len, strlen(good_body),
-                               &peer), 0);
-    CHECK(strcmp(peer, "gw-c") == 0);
+    CHECK_EQ(auth(&peer), 0);
+    /* Signed for another URL than the one named: refused. */
+    signed_by("s-ab", SELF, good_body, h, sizeof(h));
+    memcpy(strstr(h, "10.42.0.3"), "10.42.0.4", 9);
+    CHECK_EQ(parse(h, good_body), 0);
+    CHECK_EQ(auth(&peer), MG_ERR_AUTH);
+    config_reset();
+}
+
+MG_TEST(test_repl_the_global_secret_is_refused_when_every_peer_has_its_own)
+{
+    const char *peer = NULL;
+    char h[256];
+
+    CHECK_EQ(configure("{\"peer_secret\":\"global\",\"peers\":["
+                       "{\"name\":\"gw-a\",\"url\":\"http://10.42.0.2:9632\",\"secret\":\"s-ab\"}]}"),
+             0);
+    peers_reset();
+    signed_by("global", SELF, good_body, h, sizeof(h));
+    CHECK_EQ(parse(h, good_body), 0);
+    CHECK_EQ(auth(&peer), MG_ERR_AUTH);
+    signed_by("s-ab", SELF, good_body, h, sizeof(h));
+    CHECK_EQ(parse(h, good_body), 0);
+    CHECK_EQ(auth(&peer), 0);
     config_reset();
 }
 
@@ -272,21 +301,17 @@ MG_TEST(test_repl_unknown_urls_missing_headers_and_no_secret_are_refused)
     CHECK_EQ(configure("{\"peers\":[{\"name\":\"gw-c\",\"url\":\"http://10.42.0.4:9632\"},"
                        "{\"name\":\"gw-a\",\"url\":\"http://10.42.0.2:9632\",\"secret\":\"s\"}]}"),
              0);
-    signed_by("s", "http://10.42.0.9:9632", good_body, h, sizeof(h));   /* not a peer */
+    signed_by("s", "http://10.42.0.9:9632", good_body, h, sizeof(h));   /* not us, not a peer */
     CHECK_EQ(parse(h, good_body), 0);
-    CHECK_EQ(replica_auth_hmac(config_current(), &req, raw + req.head_len, strlen(good_body),
-                               &peer), MG_ERR_AUTH);
-    signed_by("", "http://10.42.0.4:9632", good_body, h, sizeof(h));    /* no secret */
+    CHECK_EQ(auth(&peer), MG_ERR_AUTH);
+    signed_by("", SELF, good_body, h, sizeof(h));                      /* no secret */
     CHECK_EQ(parse(h, good_body), 0);
-    CHECK_EQ(replica_auth_hmac(config_current(), &req, raw + req.head_len, strlen(good_body),
-                               &peer), MG_ERR_AUTH);
-    CHECK_EQ(parse("X-Peer-Url: http://10.42.0.2:9632\r\n", good_body), 0);
-    CHECK_EQ(replica_auth_hmac(config_current(), &req, raw + req.head_len, strlen(good_body),
-                               &peer), MG_ERR_AUTH);
+    CHECK_EQ(auth(&peer), MG_ERR_AUTH);
+    CHECK_EQ(parse("X-Peer-Url: http://10.42.0.3:9632\r\n", good_body), 0);
+    CHECK_EQ(auth(&peer), MG_ERR_AUTH);
     CHECK_EQ(parse("", good_body), 0);
-    CHECK_EQ(replica_auth_hmac(config_current(), &req, raw + req.head_len, strlen(good_body),
-                               &peer), MG_ERR_AUTH);
-    CHECK_EQ(replica_auth_hmac(NULL, &req, raw + req.head_len, strlen(good_body), &peer),
+    CHECK_EQ(auth(&peer), MG_ERR_AUTH);
+    CHECK_EQ(replica_auth_hmac(NULL, SELF, &req, raw + req.head_len, strlen(good_body), &peer),
              MG_ERR_AUTH);
     CHECK(peer == NULL);
     config_reset();
@@ -300,21 +325,24 @@ MG_TEST(test_repl_a_coordinator_listed_peer_pushes_with_the_global_secret)
 
     CHECK_EQ(configure("{\"peer_secret\":\"global\"}"), 0);
     peers_reset();
+    signed_by("global", SELF, good_body, h, sizeof(h));
+    CHECK_EQ(parse(h, good_body), 0);
+    CHECK_EQ(auth(&peer), MG_ERR_AUTH);   /* no peer may use it yet */
     memset(&p, 0, sizeof(p));
     strcpy(p.name, "gw-far");
     strcpy(p.host, "10.42.0.7");
     p.port = 9632;
     p.source = PEER_COORDINATOR;
     CHECK_EQ(peers_put(&p), 0);
+    CHECK_EQ(parse(h, good_body), 0);
+    CHECK_EQ(auth(&peer), 0);
+    /* Addressed to the coordinator peer's URL (a fleet list): taken too. */
     signed_by("global", "http://10.42.0.7:9632", good_body, h, sizeof(h));
     CHECK_EQ(parse(h, good_body), 0);
-    CHECK_EQ(replica_auth_hmac(config_current(), &req, raw + req.head_len, strlen(good_body),
-                               &peer), 0);
-    CHECK(strcmp(peer, "gw-far") == 0);
+    CHECK_EQ(auth(&peer), 0);
     signed_by("global", "http://10.42.0.7:9633", good_body, h, sizeof(h));
     CHECK_EQ(parse(h, good_body), 0);
-    CHECK_EQ(replica_auth_hmac(config_current(), &req, raw + req.head_len, strlen(good_body),
-                               &peer), MG_ERR_AUTH);
+    CHECK_EQ(auth(&peer), MG_ERR_AUTH);
     peers_reset();
     config_reset();
 }
