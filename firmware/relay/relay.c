@@ -770,6 +770,81 @@ static void make_msg_id(int64_t now, char out_id[JOURNAL_ID_MAX])
     snprintf(out_id, JOURNAL_ID_MAX, "dm_%lld_%s", (long long)now, hex);
 }
 
+/* The envelope of a deposit (PROTOCOLS.md 1) against the config's limits:
+ * 0 with *timestamp its time, or 413 / 400 with *why. */
+static int check_envelope(const struct config *cfg, const struct json_doc *d, int env,
+                          int64_t now, int64_t *timestamp, const char **why)
+{
+    int too_big;
+
+    *why = envelope_check(d, env, max_body(cfg), timestamp, &too_big);
+    if (too_big) {
+        *why = "Envelope too large.";
+        return 413;
+    }
+    if (*why)
+        return 400;
+    /* validation.max_timestamp_skew_ms: 0 leaves the envelope's time alone. */
+    if (cfg && cfg->max_timestamp_skew_ms &&
+        (uint64_t)(*timestamp > now ? *timestamp - now : now - *timestamp) >
+            cfg->max_timestamp_skew_ms) {
+        *why = "envelope.timestamp: further from now than validation.max_timestamp_skew_ms";
+        return 400;
+    }
+    return 0;
+}
+
+static const char sender_capped[] = "Per-sender cap reached.";
+
+/* The caps a deposit from from to to must pass, in this order: 200, or 429
+ * with *why "Recipient mailbox full." or "Per-sender cap reached." (*pend:
+ * the sender's unacked messages there), or 503 "storage_unavailable". */
+static int deposit_caps(const struct config *cfg, const struct user *from, const struct user *to,
+                        uint32_t *pend, const char **why)
+{
+    *why = NULL;
+    *pend = 0;
+    if (mailbox_depth(users_index(to)) >= cfg->mailbox_cap) {
+        *why = "Recipient mailbox full.";
+        return 429;
+    }
+    *pend = mailbox_pending(users_index(from), users_index(to));
+#ifdef MESHGATE_TEST_IGNORE_CAP
+    /* Test images only (build/<board>/meshgate-hostile): a gateway that
+     * ignores the cap itself, whose peers must still refuse its replicas. */
+    *pend = 0;
+#endif
+    if (*pend >= cfg->pending_per_sender) {
+        *why = sender_capped;
+        return 429;
+    }
+    if (!journal_ok) {
+        *why = "storage_unavailable";
+        return 503;
+    }
+    return 200;
+}
+
+/* The answer to a deposit deposit_caps() refused (or "busy"): the 429s
+ * as the reference words them, the cap with its figures. */
+static void refuse_deposit(struct http_conn *c, int status, const char *why, uint32_t pend,
+                           uint32_t limit)
+{
+    char msg[128];
+    int n;
+
+    if (status == 503) {
+        error_code(c, 503, why);
+        return;
+    }
+    if (why == sender_capped)
+        n = snprintf(msg, sizeof(msg), "{\"error\":\"%s\",\"pending\":%u,\"limit\":%u}", why,
+                     pend, limit);
+    else
+        n = snprintf(msg, sizeof(msg), "{\"error\":\"%s\"}", why);
+    http_respond(c, status, "application/json", msg, (size_t)n);
+}
+
 static void post_message(struct http_conn *c, const struct http_request *req, const char *body,
                          size_t len)
 {
@@ -783,7 +858,7 @@ static void post_message(struct http_conn *c, const struct http_request *req, co
     int64_t timestamp = 0, now = now_wall();
     journal_handle h;
     uint16_t slot;
-    int env, too_big, rc;
+    int env, status, rc;
     size_t env_len;
     uint32_t pend;
 
@@ -799,19 +874,13 @@ static void post_message(struct http_conn *c, const struct http_request *req, co
         return;
     }
     cfg = config_current();
-    why = envelope_check(&d, env, max_body(cfg), &timestamp, &too_big);
-    if (too_big) {
+    status = check_envelope(cfg, &d, env, now, &timestamp, &why);
+    if (status == 413) {
         respond(c, 413, "{\"error\":\"Envelope too large.\"}");
         return;
     }
-    if (why) {
+    if (status) {
         invalid(c, why);
-        return;
-    }
-    /* validation.max_timestamp_skew_ms: 0 leaves the envelope's time alone. */
-    if (cfg && cfg->max_timestamp_skew_ms &&
-        (uint64_t)(timestamp > now ? timestamp - now : now - timestamp) > cfg->max_timestamp_skew_ms) {
-        invalid(c, "envelope.timestamp: further from now than validation.max_timestamp_skew_ms");
         return;
     }
     from = users_find(from_id);
@@ -840,29 +909,14 @@ static void post_message(struct http_conn *c, const struct http_request *req, co
         return;
     }
     /* Past the policy there is a config (cfg): no config is not_configured. */
-    if (mailbox_depth(users_index(to)) >= cfg->mailbox_cap) {
-        st.refused++;
-        respond(c, 429, "{\"error\":\"Recipient mailbox full.\"}");
-        return;
+    status = deposit_caps(cfg, from, to, &pend, &why);
+    if (status == 200 && n_pending == sizeof(pending) / sizeof(pending[0])) {
+        status = 503;
+        why = "busy";
     }
-    pend = mailbox_pending(users_index(from), users_index(to));
-#ifdef MESHGATE_TEST_IGNORE_CAP
-    /* Test images only (build/<board>/meshgate-hostile): a gateway that
-     * ignores the cap itself, whose peers must still refuse its replicas. */
-    pend = 0;
-#endif
-    if (pend >= cfg->pending_per_sender) {
-        char msg[128];
-        int n = snprintf(msg, sizeof(msg),
-                         "{\"error\":\"Per-sender cap reached.\",\"pending\":%u,\"limit\":%u}",
-                         pend, cfg->pending_per_sender);
+    if (status != 200) {
         st.refused++;
-        http_respond(c, 429, "application/json", msg, (size_t)n);
-        return;
-    }
-    if (!journal_ok || n_pending == sizeof(pending) / sizeof(pending[0])) {
-        st.refused++;
-        error_code(c, 503, journal_ok ? "busy" : "storage_unavailable");
+        refuse_deposit(c, status, why, pend, cfg->pending_per_sender);
         return;
     }
     env_len = (size_t)(d.tok[env].end - d.tok[env].start);
@@ -1055,6 +1109,22 @@ static void answer(struct http_deferred d, int status, const char *json)
     http_respond_deferred(d, status, "application/json", json, strlen(json));
 }
 
+/* A deposit whose record is durable (the commit that covered it returned
+ * 0): counted, tracked, forwarded to the bot's inbound URL if it is for the
+ * bot, and pushed to a connected recipient. */
+static void deposit_stored(const struct config *cfg, struct msg *m)
+{
+    struct user *to = users_at(m->to);
+
+    m->state = MSG_QUEUED;
+    st.deposits++;
+    if (m->timestamp)
+        delivery_sent(m->timestamp, m->deposited_at);
+    if (cfg && cfg->forwarding && cfg->bot_name[0] && strcmp(to->id, cfg->bot_name) == 0)
+        forward_enqueue(m->msg_id, m->h);
+    push(to);
+}
+
 /* The group commit: one journal commit for every deposit of this pass, then
  * their answers. A failed commit un-stages them: none was stored. */
 static void commit_pass(void)
@@ -1066,7 +1136,6 @@ static void commit_pass(void)
     for (i = 0; i < n_pending; i++) {
         struct pending *p = &pending[i];
         struct msg *m;
-        struct user *to;
         int delivered;
 
         if (p->slot == MAILBOX_NONE) {
@@ -1082,19 +1151,12 @@ static void commit_pass(void)
             continue;
         }
         m = mailbox_at(p->slot);
-        to = users_at(m->to);
         if (rc != 0) {
             mailbox_remove(p->slot);
             answer(p->reply, 503, "{\"error\":\"storage_failed\"}");
             continue;
         }
-        m->state = MSG_QUEUED;
-        st.deposits++;
-        if (m->timestamp)
-            delivery_sent(m->timestamp, m->deposited_at);
-        if (cfg && cfg->forwarding && cfg->bot_name[0] && strcmp(to->id, cfg->bot_name) == 0)
-            forward_enqueue(m->msg_id, m->h);
-        push(to);
+        deposit_stored(cfg, m);
         /* Sent now: waiting for its ack, or (legacy) already dropped. */
         delivered = m->state != MSG_QUEUED;
         if (delivered)
@@ -1340,10 +1402,12 @@ int relay_local_bundle(const char *id, char *out_buf, size_t cap)
     return n;
 }
 
-/* The caps of post_message(), in its order, without counting anything. */
+/* The checks of post_message() past its policy, in its order, without
+ * counting anything. */
 static int local_caps(const struct user *from, const struct user *to, const char **why)
 {
     const struct config *cfg = config_current();
+    uint32_t pend;
 
     *why = NULL;
     if (!from) {
@@ -1358,19 +1422,7 @@ static int local_caps(const struct user *from, const struct user *to, const char
         *why = "not_configured";
         return 403;
     }
-    if (mailbox_depth(users_index(to)) >= cfg->mailbox_cap) {
-        *why = "Recipient mailbox full.";
-        return 429;
-    }
-    if (mailbox_pending(users_index(from), users_index(to)) >= cfg->pending_per_sender) {
-        *why = "Per-sender cap reached.";
-        return 429;
-    }
-    if (!journal_ok) {
-        *why = "storage_unavailable";
-        return 503;
-    }
-    return 200;
+    return deposit_caps(cfg, from, to, &pend, why);
 }
 
 int relay_local_admit(const char *from, const char *to, const char **why)
@@ -1389,25 +1441,15 @@ int relay_local_deposit(const char *from_id, const char *to_id, const char *enve
     int64_t timestamp = 0, now = now_wall();
     journal_handle h;
     uint16_t slot;
-    int too_big, status;
-    struct msg *m;
+    int status;
 
     if (json_parse(&d, envelope, len, tokens, RELAY_TOKENS) != 0) {
         *why = "Invalid JSON body.";
         return 400;
     }
-    *why = envelope_check(&d, 0, max_body(cfg), &timestamp, &too_big);
-    if (too_big) {
-        *why = "Envelope too large.";
-        return 413;
-    }
-    if (*why)
-        return 400;
-    if (cfg && cfg->max_timestamp_skew_ms &&
-        (uint64_t)(timestamp > now ? timestamp - now : now - timestamp) > cfg->max_timestamp_skew_ms) {
-        *why = "envelope.timestamp: further from now than validation.max_timestamp_skew_ms";
-        return 400;
-    }
+    status = check_envelope(cfg, &d, 0, now, &timestamp, why);
+    if (status)
+        return status;
     if (!from || !to)
         return local_caps(from, to, why);
     pv = policy_deposit(from_id, now);
@@ -1443,15 +1485,8 @@ int relay_local_deposit(const char *from_id, const char *to_id, const char *enve
         return 503;
     }
     /* Durable: from here as commit_pass() does for an HTTP deposit. */
-    m = mailbox_at(slot);
-    m->state = MSG_QUEUED;
-    st.deposits++;
     st.bytes += len;
-    if (m->timestamp)
-        delivery_sent(m->timestamp, m->deposited_at);
-    if (cfg->forwarding && cfg->bot_name[0] && strcmp(to->id, cfg->bot_name) == 0)
-        forward_enqueue(m->msg_id, m->h);
-    push(to);
+    deposit_stored(cfg, mailbox_at(slot));
     *why = NULL;
     return 200;
 }

@@ -113,23 +113,6 @@ static void host_json(struct textbuf *b, const struct telemetry_host *h)
     textbuf_printf(b, "]}");
 }
 
-/* Writes s as a JSON string (the ids are ours, but a node name comes from
- * the controller's config). */
-static void json_string(struct textbuf *b, const char *s)
-{
-    textbuf_printf(b, "\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            textbuf_printf(b, "\\%c", c);
-        else if (c < 0x20)
-            textbuf_printf(b, "\\u%04x", c);
-        else
-            textbuf_printf(b, "%c", c);
-    }
-    textbuf_printf(b, "\"");
-}
-
 int telemetry_report_json(char *buf, size_t cap, const struct telemetry_meta *meta,
                           const struct relay_summary *relay, const struct telemetry_host *host)
 {
@@ -137,9 +120,9 @@ int telemetry_report_json(char *buf, size_t cap, const struct telemetry_meta *me
 
     textbuf_init(&b, buf, cap);
     textbuf_printf(&b, "{\"version\":1,\"kind\":\"telemetry.report\",\"reportId\":");
-    json_string(&b, meta->report_id);
+    textbuf_json_string(&b, meta->report_id);
     textbuf_printf(&b, ",\"source\":");
-    json_string(&b, meta->source);
+    textbuf_json_string(&b, meta->source);
     textbuf_printf(&b, ",\"relay\":{");
     relay_summary_json(&b, relay);
     textbuf_printf(&b, "},");
