@@ -52,7 +52,7 @@ LDFLAGS := -Wl,--gc-sections $(WRAP)
 SIG_ARENA_LIB := $(DEPS)/libsignal-arena.a
 LIBS    := $(DEPS)/liblwip.a $(SIG_ARENA_LIB) $(DEPS)/libmbedcrypto.a \
            $(DEPS)/libjsmn.a
-LDLIBS  := -lm
+LDLIBS  := -lm -pthread
 
 # The host's unit tests run with sanitizers (so dynamically linked); the
 # cross boards' tests are static and run under qemu-user.

@@ -78,26 +78,30 @@ static int wait_budget(uint64_t now, int max_wait_ms)
 
 void loop_pass(int max_wait_ms)
 {
-    uint64_t start = hal_clock_us(), now = hal_clock_ms(), t0, spent;
+    /* One clock read per service: each one's end is the next one's start
+     * (hal_clock_ms() is hal_clock_us() / 1000: one monotonic count). */
+    uint64_t start = hal_clock_us(), now = start / 1000, t0, t1, spent;
     int i;
 
     netif_tap_poll();
     sys_check_timeouts();
+    t0 = hal_clock_us();
     for (i = 0; i < stats.n_services; i++) {
         if (!stats.services[i].started || !services[i]->poll)
             continue;
-        t0 = hal_clock_us();
         services[i]->poll(now);
-        spent = hal_clock_us() - t0;
+        t1 = hal_clock_us();
+        spent = t1 - t0;
+        t0 = t1;
         stats.services[i].total_poll_us += spent;
         if (spent > stats.services[i].longest_poll_us)
             stats.services[i].longest_poll_us = spent;
     }
     stats.passes++;
-    spent = hal_clock_us() - start;
+    spent = t0 - start;
     if (spent > stats.longest_pass_us)
         stats.longest_pass_us = spent;
-    hal_wait(wait_budget(hal_clock_ms(), max_wait_ms));
+    hal_wait(wait_budget(t0 / 1000, max_wait_ms));
 }
 
 void loop_run(void)

@@ -21,6 +21,7 @@
 #include "crypto.h"
 #include "diag/log.h"
 #include "diag/system.h"
+#include "flash.h"
 #include "heap_guard.h"
 #include "heartbeat/heartbeat.h"
 #include "keys/keys_service.h"
@@ -149,6 +150,12 @@ int main(int argc, char **argv)
         log_printf("init: crypto: %s", mg_strerror(rc));
         return 1;
     }
+    /* The flash's background sync (a thread) is made now, before the seal. */
+    rc = hal_flash_init();
+    if (rc != 0) {
+        log_printf("init: flash: %s", mg_strerror(rc));
+        return 1;
+    }
     keys_boot();
     /* libsignal's contexts are made now, before the seal; without the
      * Signal keys the firmware runs on, with no Signal sessions. */
@@ -162,6 +169,10 @@ int main(int argc, char **argv)
         return 1;
     }
     hal_wait_add_fd(hal_net_fd());
+    /* The end of a background flash sync wakes the loop: the journal's
+     * group commit answers its deposits then. */
+    if (hal_flash_sync_fd() >= 0)
+        hal_wait_add_fd(hal_flash_sync_fd());
     for (i = 0; i < sizeof(services) / sizeof(services[0]); i++)
         loop_add(services[i]);
     rc = loop_init_services(&failed);

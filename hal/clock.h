@@ -8,7 +8,8 @@
 /* Milliseconds since an arbitrary start; never goes backwards. */
 uint64_t hal_clock_ms(void);
 
-/* Microseconds since the same start, for measuring short durations. */
+/* Microseconds since the same start, for measuring short durations:
+ * hal_clock_ms() is always this divided by 1000. */
 uint64_t hal_clock_us(void);
 
 /* Unix time in milliseconds (may jump when the board's clock is set). */

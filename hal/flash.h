@@ -36,6 +36,11 @@ struct hal_flash_stats {
     uint64_t bytes_programmed;
 };
 
+/* Starts what the background sync needs (on Linux a thread, whose stack
+ * and TLS are allocated): once, at boot, before the heap is sealed. The
+ * first hal_flash_open() calls it if nobody did. 0 or MG_ERR_IO. */
+int hal_flash_init(void);
+
 /* Opens the image at path (the string is not kept), creating it erased
  * (all 0xFF) if missing and completing a short one with 0xFF, as a creation
  * that was interrupted leaves. Resets the statistics, the erase counters and
@@ -64,8 +69,24 @@ int hal_flash_program(uint32_t off, const void *buf, size_t len);
  * a range leaves the earlier sectors erased. */
 int hal_flash_erase(uint32_t off, uint32_t len);
 
-/* Makes everything programmed and erased so far durable (fdatasync). */
+/* Makes everything programmed and erased so far durable (fdatasync).
+ * Waits for a started sync (below) first. */
 int hal_flash_sync(void);
+
+/* The same without waiting, as a flash controller's background flush (on
+ * Linux a thread's fdatasync): everything programmed and erased before the
+ * call is durable once hal_flash_sync_poll() says 0. One at a time:
+ * MG_ERR_AGAIN while one runs; MG_ERR_IO as above. */
+int hal_flash_sync_start(void);
+
+/* The started sync: MG_ERR_AGAIN while it runs, then once its result (0
+ * durable, MG_ERR_IO); MG_ERR_NOENT when none was started. With block set,
+ * waits for it. */
+int hal_flash_sync_poll(int block);
+
+/* A descriptor that turns readable when a started sync ends, for
+ * hal_wait_add_fd(); -1 when the device is closed. */
+int hal_flash_sync_fd(void);
 
 /* The partition called name ("keys", "registry", "mailbox"), or NULL. The
  * returned struct is static and lives forever. */

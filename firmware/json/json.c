@@ -365,8 +365,16 @@ static size_t utf8_put(uint32_t cp, unsigned char out[4])
 /* Python's order of str: by code point, a prefix first. */
 static int str_cmp(const struct json_doc *d, int a, int b)
 {
+    const char *p = d->text + d->tok[a].start, *q = d->text + d->tok[b].start;
+    size_t np = (size_t)(d->tok[a].end - d->tok[a].start);
+    size_t nq = (size_t)(d->tok[b].end - d->tok[b].start);
     struct json_cur x, y;
 
+    if (!memchr(p, '\\', np) && !memchr(q, '\\', nq)) {
+        /* Without escapes the bytes decide: UTF-8 sorts as its code points. */
+        int c = memcmp(p, q, np < nq ? np : nq);
+        return c ? (c < 0 ? -1 : 1) : (np > nq) - (np < nq);
+    }
     cur_init(&x, d, a);
     cur_init(&y, d, b);
     while (x.pos < x.end && y.pos < y.end) {

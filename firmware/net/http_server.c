@@ -56,6 +56,13 @@ POOL_DEFINE(http_conns, conns)
 
 static struct http_server_stats stats;
 static uint32_t head_timeout_ms = 10000, idle_timeout_ms = 30000;
+/* A walk of the table touches every slot: the poll walks it when a
+ * deadline may be due (at most SCAN_EVERY_MS apart: a new request's
+ * timeout may then be that late) or a flush left bytes queued, not on
+ * every pass. */
+#define SCAN_EVERY_MS 100
+static uint64_t scan_due;
+static int send_stalled;
 /* A callback whose pcb was aborted under it must return ERR_ABRT. */
 static struct altcp_pcb *aborted;
 
@@ -166,6 +173,8 @@ static void conn_flush(struct http_conn *c)
         conn_refill(c);
     }
     altcp_output(c->pcb);
+    if (c->tx_len > 0)
+        send_stalled = 1;
     if (c->tx_len == 0 && c->close_after_send && !c->deferred)
         conn_close(c);
 }
@@ -661,6 +670,8 @@ static err_t on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
     c->ws_closing = 0;
     c->ws_close_code = WS_CLOSE_ABNORMAL;
     c->last_activity_ms = c->request_started_ms = hal_clock_ms();
+    if (scan_due > c->last_activity_ms + SCAN_EVERY_MS)
+        scan_due = c->last_activity_ms + SCAN_EVERY_MS;   /* walked from now on */
     altcp_nagle_disable(pcb);
     altcp_arg(pcb, c);
     altcp_recv(pcb, on_recv);
@@ -706,17 +717,32 @@ static uint64_t conn_deadline(const struct http_conn *c)
 
 void http_server_poll(uint64_t now)
 {
+    uint64_t due = UINT64_MAX;   /* no connection: none to time out */
     size_t i;
 
+    if (!send_stalled && now < scan_due)
+        return;
+    send_stalled = 0;
     for (i = 0; i < BOARD_HTTP_CONNS; i++) {
         struct http_conn *c = &conns[i];
+        uint64_t d;
 
         if (c->state != CONN_OPEN)
             continue;
         if (c->tx_len > 0)
             conn_flush(c);
-        if (c->state != CONN_OPEN || now < conn_deadline(c))
+        if (c->state != CONN_OPEN)
             continue;
+        d = conn_deadline(c);
+        if (now < d) {
+            if (c->tx_len > 0 && now + 10 < d)
+                d = now + 10;   /* a stalled send: tried again soon */
+            if (now + SCAN_EVERY_MS < d)
+                d = now + SCAN_EVERY_MS;
+            if (d < due)
+                due = d;
+            continue;
+        }
         stats.timeouts++;
         if (c->mode == MODE_WS || c->tx_len > 0 || c->rx_len == 0) {
             conn_close(c);   /* idle, or the client stopped reading */
@@ -728,26 +754,14 @@ void http_server_poll(uint64_t now)
             conn_flush(c);
         }
     }
+    scan_due = due;
 }
 
 uint64_t http_server_next_deadline(uint64_t now)
 {
-    uint64_t due = UINT64_MAX;
-    size_t i;
-
-    for (i = 0; i < BOARD_HTTP_CONNS; i++) {
-        const struct http_conn *c = &conns[i];
-        uint64_t d;
-
-        if (c->state != CONN_OPEN)
-            continue;
-        if (c->tx_len > 0)
-            return now + 10;   /* retry a stalled send soon */
-        d = conn_deadline(c);
-        if (d < due)
-            due = d;
-    }
-    return due;
+    if (send_stalled)
+        return now + 10;   /* retry a stalled send soon */
+    return scan_due;
 }
 
 void http_server_get_stats(struct http_server_stats *out)

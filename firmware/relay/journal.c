@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "clock.h"
 #include "crc32.h"
 #include "le.h"
 #include "mg_err.h"
@@ -90,14 +91,37 @@ static struct {
     int full;                /* deposits that need a compaction get NOSPC */
     struct seg seg[JOURNAL_MAX_SEGMENTS];
     unsigned long compactions, copied, torn_voided, damaged, commits, syncs;
+    /* Commit tickets: a record appended now is covered by commit started + 1.
+     * Every ticket up to durable is durable; a ticket up to failed and past
+     * durable was refused by the flash (its records went back to pending). */
+    uint32_t started, durable, failed;
+    int syncing;             /* a started sync covers the n_inflight records */
+    uint64_t sync_began_us, sync_us_total, sync_us_max;
+    unsigned long syncs_timed;
 } j;
 
-/* Records appended since the last commit (all in the head segment: a
- * segment is committed before the next one opens). Each is whole or not by
- * its own crcs, so one sync commits them all; a torn one can only be at the
- * tail of the newest segment, where mount voids it. */
-static unsigned n_pending;
+static void sync_timed(uint64_t began_us)
+{
+    uint64_t us = hal_clock_us() - began_us;
+
+    j.sync_us_total += us;
+    if (us > j.sync_us_max)
+        j.sync_us_max = us;
+    j.syncs_timed++;
+}
+
+/* Records appended since the last commit, and those a running sync covers.
+ * Each is whole or not by its own crcs, so one sync commits them all. The
+ * flash programs in order, so a torn one can only be the last programmed,
+ * at the tail of the newest segment, where mount voids it; a new segment
+ * opens without waiting for a commit of the one before. */
+static unsigned n_pending, n_inflight;
 POOL_DEFINE_COUNT(journal_pending, JOURNAL_PENDING_MAX)
+
+static void count_pending(void)
+{
+    pool_set_used(&journal_pending_pool, n_pending + n_inflight);
+}
 
 /* Scratch for one whole record (head and payload) while mounting, copying
  * and reading, and for chunks of a segment while scanning it. Nothing keeps
@@ -601,10 +625,8 @@ static int make_room(uint32_t span, int deposit)
 
     if (j.head >= 0 && SEG - j.seg[j.head].used >= need)
         return 0;
-    if (free_count() >= 2) {
-        rc = journal_commit();
-        return rc ? rc : open_segment(NO_VICTIM, &s);
-    }
+    if (free_count() >= 2)
+        return open_segment(NO_VICTIM, &s);
     /* Every segment went round without a dead record: compacting again
      * would only wear the flash until something is deleted. */
     if (deposit && j.full)
@@ -614,10 +636,8 @@ static int make_room(uint32_t span, int deposit)
         return rc;
     if (SEG - j.seg[j.head].used >= need)
         return 0;
-    if (free_count() >= 2) {   /* the victim was erased without copies */
-        rc = journal_commit();
-        return rc ? rc : open_segment(NO_VICTIM, &s);
-    }
+    if (free_count() >= 2)   /* the victim was erased without copies */
+        return open_segment(NO_VICTIM, &s);
     return MG_ERR_NOSPC;
 }
 
@@ -644,7 +664,7 @@ static int put_record(uint8_t type, uint32_t len, uint32_t *where)
     g->end = g->used;
     count_record(g, type);
     n_pending++;
-    pool_set_used(&journal_pending_pool, n_pending);
+    count_pending();
     if (where)
         *where = at;
     return 0;
@@ -654,7 +674,7 @@ static int begin_append(uint32_t len, int deposit)
 {
     int rc = 0;
 
-    if (n_pending == JOURNAL_PENDING_MAX)
+    if (n_pending + n_inflight == JOURNAL_PENDING_MAX)
         rc = journal_commit();
     return rc ? rc : make_room(ALIGN4(REC_HEAD + len), deposit);
 }
@@ -712,24 +732,101 @@ int journal_append_delete(const char *msg_id)
     return rc;
 }
 
-int journal_commit(void)
+/* The end of the started sync, if it came (or, with block, once it
+ * comes): MG_ERR_AGAIN while it runs, else its result. A refused sync puts
+ * its records back with the pending ones: a later commit covers them. */
+static int sync_finish(int block)
 {
     int rc;
 
+    if (!j.syncing)
+        return 0;
+    rc = hal_flash_sync_poll(block);
+    if (rc == MG_ERR_AGAIN)
+        return rc;
+    j.syncing = 0;
+    sync_timed(j.sync_began_us);
+    if (rc == 0 || rc == MG_ERR_NOENT) {
+        j.durable = j.started;
+        j.commits++;
+        rc = 0;
+    } else {
+        j.failed = j.started;
+        n_pending += n_inflight;
+    }
+    n_inflight = 0;
+    count_pending();
+    return rc;
+}
+
+int journal_commit(void)
+{
+    uint64_t began;
+    int rc;
+
+    (void)sync_finish(1);   /* what it refused is pending again, and covered here */
     if (n_pending == 0)
         return 0;
+    j.started++;
+    began = hal_clock_us();
     rc = sync_flash();
-    if (rc)
+    sync_timed(began);
+    if (rc) {
+        j.failed = j.started;
         return rc;   /* kept pending: a later commit may still make them durable */
+    }
+    j.durable = j.started;
     n_pending = 0;
-    pool_set_used(&journal_pending_pool, 0);
+    count_pending();
     j.commits++;
     return 0;
 }
 
+int journal_commit_start(void)
+{
+    int rc = sync_finish(0);
+
+    if (rc == MG_ERR_AGAIN || n_pending == 0)
+        return 0;   /* one at a time: the next covers what comes meanwhile */
+    j.started++;
+    j.syncs++;
+    j.sync_began_us = hal_clock_us();
+    rc = hal_flash_sync_start();
+    if (rc) {
+        j.failed = j.started;
+        return rc;
+    }
+    j.syncing = 1;
+    n_inflight = n_pending;
+    n_pending = 0;
+    return 0;
+}
+
+void journal_commit_poll(void)
+{
+    (void)sync_finish(0);
+}
+
+int journal_commit_running(void)
+{
+    return j.syncing;
+}
+
+uint32_t journal_ticket(void)
+{
+    return j.started + 1;
+}
+
+int journal_ticket_state(uint32_t ticket)
+{
+    if (ticket <= j.durable)
+        return 0;
+    return ticket <= j.failed ? MG_ERR_IO : MG_ERR_AGAIN;
+}
+
 unsigned journal_pending(void)
 {
-    return n_pending;
+    return n_pending + n_inflight;
 }
 
 int journal_read(journal_handle h, struct journal_deposit *d, void *buf, size_t cap)
@@ -862,9 +959,10 @@ int journal_mount(const struct hal_flash_part *part, const struct journal_callba
     int s, k, rc, newest = -1;
     uint8_t replayed[JOURNAL_MAX_SEGMENTS];
 
+    (void)sync_finish(1);
     memset(&j, 0, sizeof(j));
-    n_pending = 0;
-    pool_set_used(&journal_pending_pool, 0);
+    n_pending = n_inflight = 0;
+    count_pending();
     j.head = -1;
     if (!part)
         return MG_ERR_INVAL;
@@ -947,6 +1045,9 @@ void journal_get_stats(struct journal_stats *out)
     }
     out->records = out->deposits + out->deletes;
     out->compactions = j.compactions;
+    out->sync_us_total = j.sync_us_total;
+    out->sync_us_max = j.sync_us_max;
+    out->syncs_timed = j.syncs_timed;
     out->copied = j.copied;
     out->torn_voided = j.torn_voided;
     out->damaged = j.damaged;
@@ -968,8 +1069,9 @@ int journal_erase(void)
         j.part = NULL;
         return rc;
     }
-    n_pending = 0;
-    pool_set_used(&journal_pending_pool, 0);
+    (void)sync_finish(1);
+    n_pending = n_inflight = 0;
+    count_pending();
     for (s = 0; s < j.n_seg; s++) {
         rc = erase_segment((int)s);   /* keeps the wear in the stamp */
         if (rc)

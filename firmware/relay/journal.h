@@ -92,9 +92,8 @@ struct journal_callbacks {
 int journal_mount(const struct hal_flash_part *part, const struct journal_callbacks *cb);
 
 /* Appends a deposit record (not yet durable: see journal_commit()).
- * With JOURNAL_PENDING_MAX records pending, it commits them first; opening
- * a new segment or compacting commits too (earlier durability, never
- * later). MG_ERR_TOOBIG when the envelope is over JOURNAL_ENVELOPE_MAX;
+ * With JOURNAL_PENDING_MAX records pending, it commits them first; a
+ * compaction that copies commits too (earlier durability, never later). MG_ERR_TOOBIG when the envelope is over JOURNAL_ENVELOPE_MAX;
  * MG_ERR_INVAL for an empty or unterminated msg_id, from or to;
  * MG_ERR_NOSPC when even after compacting there is no room (the relay
  * answers 503; once compactions went round the whole journal without a
@@ -114,7 +113,23 @@ int journal_append_delete(const char *msg_id);
  * pending. */
 int journal_commit(void);
 
-/* Records appended and not yet committed. */
+/* Group commit without waiting for the flash (hal_flash_sync_start()):
+ * starts a sync of every record appended so far, unless one is running
+ * (records appended meanwhile wait for the next). A record appended now
+ * is covered by commit journal_ticket(); journal_ticket_state() says of a
+ * ticket 0 (durable: the deposit may be answered), MG_ERR_AGAIN (not yet)
+ * or MG_ERR_IO (the flash refused it: report it as not stored).
+ * journal_commit_poll() takes the end of a running sync. journal_commit()
+ * waits for a running one and covers the rest. */
+int journal_commit_start(void);
+void journal_commit_poll(void);
+/* Whether a started sync has not been taken back by a poll yet (its end
+ * wakes the loop: hal_flash_sync_fd()). */
+int journal_commit_running(void);
+uint32_t journal_ticket(void);
+int journal_ticket_state(uint32_t ticket);
+
+/* Records appended and not yet durable (a running sync's included). */
 unsigned journal_pending(void);
 
 /* Reads the deposit at h: its header into *d (may be NULL) and its
@@ -131,6 +146,9 @@ struct journal_stats {
     uint32_t records, deposits, deletes;  /* in flash now */
     unsigned long compactions, copied, torn_voided, damaged;
     unsigned long commits, syncs;
+    /* Commits' syncs, from start to end (what a deposit waits for). */
+    uint64_t sync_us_total, sync_us_max;
+    unsigned long syncs_timed;
     uint32_t erases_min, erases_max;      /* segment erase counts (wear) */
 };
 void journal_get_stats(struct journal_stats *out);

@@ -35,10 +35,12 @@ static int journal_ok;
 #define RELAY_TOKENS 512
 static jsmntok_t tokens[RELAY_TOKENS];
 
-/* Deposits appended to the journal in this loop pass, answered once the
- * pass's group commit has made them durable. */
+/* Writes appended to the journal and not yet durable, oldest first, each
+ * answered once the group commit of its ticket has made it so: the flash
+ * syncs one batch while the loop takes in the next. */
 struct pending {
     struct http_deferred reply;
+    uint32_t ticket;            /* journal_ticket() after its append */
     uint16_t slot;              /* a deposit's; MAILBOX_NONE: a registration */
     char id[USER_ID_MAX];       /* a registration's id, for its answer */
 };
@@ -53,6 +55,29 @@ static struct {
     uint64_t last_tick_ms;
     double deposits_per_s, deliveries_per_s;
 } st;
+
+/* c is answered once what it just appended is durable (commit_pass()). */
+static void answer_when_durable(struct http_conn *c, uint16_t slot, const char *id)
+{
+    struct pending *p = &pending[n_pending++];
+
+    p->reply = http_defer(c);
+    p->ticket = journal_ticket();
+    p->slot = slot;
+    snprintf(p->id, sizeof(p->id), "%s", id);
+    pool_set_used(&relay_pending_pool, n_pending);
+}
+
+/* Whether the next poll pushes every connected user: a deposit pushes its
+ * recipient at once, so a pass only walks them all after something that
+ * may have left a queue unsent (a full socket, a new or closed one, a hold,
+ * a replay), and once a second whatever happened. */
+static int push_wanted = 1;
+
+void relay_push_soon(void)
+{
+    push_wanted = 1;
+}
 
 static char metrics[1024];   /* the last POST /diagnostics/metrics, as sent */
 static size_t metrics_len;
@@ -268,15 +293,18 @@ static const char *diagnostics_json(size_t *len)
                    "\"depositsPerSec\":%.1f,\"deliveriesPerSec\":%.1f,"
                    "\"journal\":{\"ok\":%s,\"segments\":%u,\"segmentsFree\":%u,\"bytesTotal\":%u,"
                    "\"bytesUsed\":%u,\"compactions\":%lu,\"tornVoided\":%lu,\"damaged\":%lu,"
-                   "\"commits\":%lu,\"erasesMin\":%u,\"erasesMax\":%u},\"forward\":{\"queued\":%lu,\"sent\":%lu,"
+                   "\"commits\":%lu,\"syncUsMean\":%llu,\"syncUsMax\":%llu,\"erasesMin\":%u,"
+                   "\"erasesMax\":%u},\"forward\":{\"queued\":%lu,\"sent\":%lu,"
                    "\"retries\":%lu,\"failed\":%lu,\"dropped\":%lu,\"pending\":%u}},"
                    "\"firmware\":",
                    st.deposits, st.deliveries, st.acks, st.expired, st.refused, bytes,
                    (long long)(oldest ? (now - oldest) / 1000 : 0), st.deposits_per_s,
                    st.deliveries_per_s, journal_ok ? "true" : "false", js.segments,
                    js.segments_free, js.bytes_total, js.bytes_used, js.compactions,
-                   js.torn_voided, js.damaged, js.commits, js.erases_min, js.erases_max, fw.queued, fw.sent, fw.retries,
-                   fw.failed, fw.dropped, fw.pending);
+                   js.torn_voided, js.damaged, js.commits,
+                   (unsigned long long)(js.syncs_timed ? js.sync_us_total / js.syncs_timed : 0),
+                   (unsigned long long)js.sync_us_max, js.erases_min, js.erases_max, fw.queued,
+                   fw.sent, fw.retries, fw.failed, fw.dropped, fw.pending);
     diag_firmware_json(&b);
     repl_diagnostics_json(&b);
     textbuf_printf(&b, "}");
@@ -650,11 +678,7 @@ static void do_register(struct http_conn *c, const struct http_request *req, con
         error_code(c, 503, "storage_full");
         return;
     }
-    pending[n_pending].reply = http_defer(c);
-    pending[n_pending].slot = MAILBOX_NONE;
-    memcpy(pending[n_pending].id, id, sizeof(pending[n_pending].id));
-    n_pending++;
-    pool_set_used(&relay_pending_pool, n_pending);
+    answer_when_durable(c, MAILBOX_NONE, id);
 }
 
 static void post_prekeys(struct http_conn *c, const struct http_request *req, const char *body,
@@ -699,11 +723,7 @@ static void post_prekeys(struct http_conn *c, const struct http_request *req, co
         return;
     }
     /* Answered once durable, with the pass's deposits. */
-    pending[n_pending].reply = http_defer(c);
-    pending[n_pending].slot = MAILBOX_NONE;
-    pending[n_pending].id[0] = '\0';
-    n_pending++;
-    pool_set_used(&relay_pending_pool, n_pending);
+    answer_when_durable(c, MAILBOX_NONE, "");
 }
 
 static void get_prekeys(struct http_conn *c, const struct http_request *req, const char *body,
@@ -944,10 +964,7 @@ static void post_message(struct http_conn *c, const struct http_request *req, co
         error_code(c, 503, "storage_full");
         return;
     }
-    pending[n_pending].reply = http_defer(c);
-    pending[n_pending].slot = slot;
-    n_pending++;
-    pool_set_used(&relay_pending_pool, n_pending);
+    answer_when_durable(c, slot, "");
     st.bytes += env_len;
 }
 
@@ -959,8 +976,12 @@ static void push(struct user *u)
 {
     uint16_t s, next;
 
-    if (!u->ws || repl_holds(u))   /* a fresh connection waits for its pull */
+    if (!u->ws)
         return;
+    if (repl_holds(u)) {   /* a fresh connection waits for its pull */
+        push_wanted = 1;
+        return;
+    }
     for (s = mailbox_first(users_index(u)); s != MAILBOX_NONE; s = next) {
         struct msg *m = mailbox_at(s);
         const struct user *from = users_at(m->from);
@@ -982,8 +1003,10 @@ static void push(struct user *u)
         b.len += (size_t)m->len;
         out[b.len] = '\0';
         textbuf_printf(&b, ",\"msgId\":\"%s\"}", m->msg_id);
-        if (b.overflow || ws_send(u->ws, WS_OP_TEXT, out, b.len) != 0)
+        if (b.overflow || ws_send(u->ws, WS_OP_TEXT, out, b.len) != 0) {
+            push_wanted = 1;   /* the socket is full: a later pass goes on */
             return;
+        }
         st.deliveries++;
         if (u->ws_ack) {
             m->state = MSG_SENT;
@@ -1058,6 +1081,7 @@ static void ws_closed(struct http_conn *c, uint16_t code)
     if (!u || u->ws != c)
         return;
     u->ws = NULL;
+    push_wanted = 1;
     /* Unacked messages go again on the next connection. */
     for (s = mailbox_first(users_index(u)); s != MAILBOX_NONE; s = mailbox_next(s))
         if (mailbox_at(s)->state == MSG_SENT)
@@ -1099,6 +1123,7 @@ static void ws_connect(struct http_conn *c, const struct http_request *req, cons
     u->ws_ack = n > 0 && strcmp(ack, "1") == 0;
     http_conn_set_user(c, u);
     /* The queue goes from the next poll, after the 101 has left. */
+    push_wanted = 1;
 }
 
 /* --- the loop ---------------------------------------------------------------- */
@@ -1125,18 +1150,29 @@ static void deposit_stored(const struct config *cfg, struct msg *m)
     push(to);
 }
 
-/* The group commit: one journal commit for every deposit of this pass, then
- * their answers. A failed commit un-stages them: none was stored. */
+/* The answers of the writes whose group commit has ended: 200 once
+ * durable; a commit the flash refused un-stages its deposits (none was
+ * stored). */
 static void commit_pass(void)
 {
     const struct config *cfg = config_current();
-    int rc = journal_pending() ? journal_commit() : 0;
-    size_t i;
+    size_t i, failed = 0;
+    int rc = 0;
 
+    /* The next sync starts before the answers: the flash works on the new
+     * batch while the loop answers and pushes the last one. */
+    journal_commit_poll();
+    if (journal_ok && journal_commit_start() != 0)
+        log_printf("relay: journal refused a commit");
     for (i = 0; i < n_pending; i++) {
         struct pending *p = &pending[i];
         struct msg *m;
         int delivered;
+
+        rc = journal_ticket_state(p->ticket);
+        if (rc == MG_ERR_AGAIN)
+            break;       /* tickets only grow: the rest wait too */
+        failed += rc != 0;
 
         if (p->slot == MAILBOX_NONE) {
             char reply[96];
@@ -1164,11 +1200,11 @@ static void commit_pass(void)
         else
             answer(p->reply, 200, "{\"ok\":true,\"queued\":true,\"delivered\":false}");
     }
-    if (rc != 0 && n_pending)
-        log_printf("relay: journal commit failed (%s): %zu deposits refused", mg_strerror(rc),
-                   n_pending);
-    n_pending = 0;
-    pool_set_used(&relay_pending_pool, 0);
+    if (failed)
+        log_printf("relay: journal commit failed: %zu writes refused", failed);
+    memmove(pending, pending + i, (n_pending - i) * sizeof(pending[0]));
+    n_pending -= i;
+    pool_set_used(&relay_pending_pool, n_pending);
 }
 
 /* Once a second, the whole table (a state and a time per slot: a few
@@ -1181,6 +1217,7 @@ static void expire(uint64_t mono, int64_t now)
     if (mono - last < 1000)
         return;
     last = mono;
+    push_wanted = 1;
     for (i = 0; i < BOARD_RELAY_MESSAGES; i++) {
         const struct msg *m = mailbox_at(i);
         if ((m->state == MSG_QUEUED || m->state == MSG_SENT) && m->expires_at <= now) {
@@ -1197,11 +1234,15 @@ static void relay_poll(uint64_t now)
     commit_pass();
     forward_poll(now);
     expire(now, now_wall());
-    for (i = 0; i < users_count(); i++)
-        push(users_at((uint16_t)i));
-    /* Deletes of acks and deliveries: durable within this pass too. */
-    if (journal_ok && journal_pending() && journal_commit() != 0)
-        log_printf("relay: journal commit of deletes failed");
+    if (push_wanted) {
+        push_wanted = 0;
+        for (i = 0; i < users_count(); i++)
+            push(users_at((uint16_t)i));
+    }
+    /* This pass's deposits and deletes: the flash syncs them while the
+     * loop goes on; a later pass answers. */
+    if (journal_ok && journal_commit_start() != 0)
+        log_printf("relay: journal refused a commit");
     if (now - st.last_tick_ms >= 1000) {
         double secs = (double)(now - st.last_tick_ms) / 1000.0;
         st.deposits_per_s = (double)(st.deposits - st.last_deposits) / secs;
@@ -1214,7 +1255,10 @@ static void relay_poll(uint64_t now)
 
 static uint64_t relay_next_deadline(uint64_t now)
 {
-    return n_pending ? now : now + 1000;
+    /* Answers wait for a running sync, whose end wakes the loop. */
+    if (n_pending == 0 || journal_commit_running())
+        return now + 1000;
+    return now;
 }
 
 /* --- console -------------------------------------------------------------------- */
@@ -1242,6 +1286,9 @@ static void relay_cmd(int argc, char **argv)
     console_printf("journal    %s, %u of %u bytes used, %u/%u segments free, %lu compactions, "
                    "%lu commits\n", journal_ok ? "ok" : "NOT MOUNTED", js.bytes_used,
                    js.bytes_total, js.segments_free, js.segments, js.compactions, js.commits);
+    console_printf("syncs      %lu, mean %llu us, longest %llu us\n", js.syncs_timed,
+                   (unsigned long long)(js.syncs_timed ? js.sync_us_total / js.syncs_timed : 0),
+                   (unsigned long long)js.sync_us_max);
 }
 
 static void mailbox_cmd(int argc, char **argv)
@@ -1312,6 +1359,7 @@ static int relay_init(void)
     repl_reset();   /* the mount refills its queue */
     rc = part ? journal_mount(part, &journal_cb) : MG_ERR_IO;
     journal_ok = rc == 0;
+    push_wanted = 1;   /* what the mount replayed */
     if (journal_ok)
         load_bundles();
     if (journal_ok)

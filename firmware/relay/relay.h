@@ -26,4 +26,9 @@ void relay_get_summary(struct relay_summary *out);
  * around them: the caller's object holds them). */
 void relay_summary_json(struct textbuf *b, const struct relay_summary *s);
 
+/* Has the next poll push every connected mailbox: for a message another
+ * module queued, or a hold on a socket that ended (replication's pulls).
+ * The relay's own changes ask for it themselves. */
+void relay_push_soon(void);
+
 #endif

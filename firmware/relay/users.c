@@ -13,14 +13,42 @@ static struct user users[BOARD_RELAY_USERS];
 POOL_DEFINE(relay_users, users);
 static size_t n_users;
 
+/* Every request names users by id, and a user is kilobytes (its bundle):
+ * a scan of the table touched a page per user. An open-addressing index
+ * (never more than half full) keeps each id's hash beside its slot, so a
+ * lookup reads one user, the one it returns. Users are only ever added. */
+#define INDEX_SLOTS (2u * BOARD_RELAY_USERS)
+static struct { uint32_t hash; uint16_t user_plus_1; } index_of[INDEX_SLOTS];   /* 0: free */
+
+static uint32_t id_hash(const char *id)
+{
+    uint32_t h = 2166136261u;
+
+    while (*id)
+        h = (h ^ (uint8_t)*id++) * 16777619u;
+    return h;
+}
+
 struct user *users_find(const char *id)
 {
-    size_t i;
+    uint32_t h = id_hash(id), i;
 
-    for (i = 0; i < n_users; i++)
-        if (strcmp(users[i].id, id) == 0)
-            return &users[i];
+    for (i = h % INDEX_SLOTS; index_of[i].user_plus_1; i = (i + 1) % INDEX_SLOTS) {
+        struct user *u = &users[index_of[i].user_plus_1 - 1];
+        if (index_of[i].hash == h && strcmp(u->id, id) == 0)
+            return u;
+    }
     return NULL;
+}
+
+static void index_add(uint16_t user)
+{
+    uint32_t h = id_hash(users[user].id), i = h % INDEX_SLOTS;
+
+    while (index_of[i].user_plus_1)
+        i = (i + 1) % INDEX_SLOTS;
+    index_of[i].hash = h;
+    index_of[i].user_plus_1 = (uint16_t)(user + 1);
 }
 
 struct user *users_add(const char *id)
@@ -37,6 +65,7 @@ struct user *users_add(const char *id)
     mg_sha256(id, n, digest);
     hex_encode(digest, 8, u->tag);
     u->head = u->tail = USER_NO_MSG;
+    index_add(users_index(u));
     return u;
 }
 
@@ -67,6 +96,7 @@ size_t users_bundles(void)
 void users_reset(void)
 {
     memset(users, 0, sizeof(users));
+    memset(index_of, 0, sizeof(index_of));
     n_users = 0;
     relay_users_pool.used = relay_users_pool.high_water = 0;
     relay_users_pool.refused = 0;

@@ -21,6 +21,7 @@
 #include "pool.h"
 #include "relay/journal.h"
 #include "relay/mailbox.h"
+#include "relay/relay.h"
 #include "relay/users.h"
 #include "repl/outbox.h"
 #include "repl/replica.h"
@@ -73,14 +74,18 @@ struct request {
 static struct request reqs[REPL_INFLIGHT];
 POOL_DEFINE(repl_requests, reqs)
 
-/* msg_ids that left this relay, newest last (a ring). */
+/* msg_ids that left this relay, newest last (a ring), chained by hash:
+ * every local ack asks whether its id is here. */
+#define TOMB_BUCKETS BOARD_REPL_TOMBSTONES
 struct tomb {
     char msg_id[JOURNAL_ID_MAX];
     uint16_t to;
+    uint16_t next_plus_1;           /* in its bucket's chain; 0 ends it */
 };
 static struct tomb tombs[BOARD_REPL_TOMBSTONES];
 POOL_DEFINE(repl_tombstones, tombs)
 static size_t tomb_next;
+static uint16_t tomb_buckets[TOMB_BUCKETS];    /* first slot + 1; 0: empty */
 
 /* Acks still to tell: a bit per registry slot (a ring; the oldest is lost
  * when it is full, counted; a pull finds the ids again). */
@@ -239,26 +244,44 @@ static size_t inflight(enum req_kind kind)
 
 /* --- tombstones --------------------------------------------------------------- */
 
-static int tomb_has(const char *msg_id)
+static uint16_t *tomb_bucket(const char *msg_id)
 {
-    size_t i;
+    uint32_t h = 2166136261u;
 
-    for (i = 0; i < BOARD_REPL_TOMBSTONES; i++)
-        if (tombs[i].msg_id[0] && strcmp(tombs[i].msg_id, msg_id) == 0)
+    while (*msg_id)
+        h = (h ^ (uint8_t)*msg_id++) * 16777619u;
+    return &tomb_buckets[h % TOMB_BUCKETS];
+}
+
+int repl_forgotten(const char *msg_id)
+{
+    uint16_t i;
+
+    for (i = *tomb_bucket(msg_id); i; i = tombs[i - 1].next_plus_1)
+        if (strcmp(tombs[i - 1].msg_id, msg_id) == 0)
             return 1;
     return 0;
 }
 
 void repl_forget(const char *msg_id, uint16_t to)
 {
-    struct tomb *t = &tombs[tomb_next];
+    uint16_t slot = (uint16_t)tomb_next, *p;
+    struct tomb *t = &tombs[slot];
 
-    if (!replica_msg_id_ok(msg_id) || tomb_has(msg_id))
+    if (!replica_msg_id_ok(msg_id) || repl_forgotten(msg_id))
         return;
-    if (!t->msg_id[0])
+    if (!t->msg_id[0]) {
         pool_take(&repl_tombstones_pool);
+    } else {
+        for (p = tomb_bucket(t->msg_id); *p != slot + 1; p = &tombs[*p - 1].next_plus_1)
+            ;                       /* the oldest is in its chain: unlink it */
+        *p = t->next_plus_1;
+    }
     snprintf(t->msg_id, sizeof(t->msg_id), "%s", msg_id);
     t->to = to;
+    p = tomb_bucket(msg_id);
+    t->next_plus_1 = *p;
+    *p = (uint16_t)(slot + 1);
     tomb_next = (tomb_next + 1) % BOARD_REPL_TOMBSTONES;
 }
 
@@ -292,7 +315,7 @@ static int take_replica(const struct replica *r, int *status, char *out, size_t 
     journal_handle h = 0;
     int64_t expires;
 
-    f.duplicate = mailbox_find(r->msg_id) != MAILBOX_NONE || tomb_has(r->msg_id);
+    f.duplicate = mailbox_find(r->msg_id) != MAILBOX_NONE || repl_forgotten(r->msg_id);
     f.depth = to ? mailbox_depth(users_index(to)) : 0;
     f.mailbox_cap = cfg ? cfg->mailbox_cap : CONFIG_DEFAULT_MAILBOX_CAP;
     f.pending = from && to ? mailbox_pending(users_index(from), users_index(to)) : 0;
@@ -355,6 +378,7 @@ static void commit_staged(void)
             continue;
         }
         m->state = MSG_QUEUED;
+        relay_push_soon();
         st.in_stored++;
         replica_stored_json(m->msg_id, out, sizeof(out));
         http_respond_deferred(staged[i].reply, 200, "application/json", out, strlen(out));
@@ -686,6 +710,8 @@ static void send_pushes(uint64_t now)
     int64_t t = wall();
     size_t i;
 
+    if (outbox_count() == 0)
+        return;             /* the usual case, checked every pass */
     for (i = 0; i < BOARD_REPL_QUEUE && inflight(REQ_PUSH) < REPL_PUSH_INFLIGHT; i++) {
         struct outbox_job *job = outbox_at(i);
         const struct msg *m;
@@ -864,6 +890,7 @@ static void merge_pull(uint16_t ui, const char *text, size_t len)
         else
             mailbox_at(got[i])->state = MSG_QUEUED;
     }
+    relay_push_soon();
     if (rc == 0)
         st.pulled += n;
 }
@@ -917,6 +944,7 @@ static void send_pulls(uint64_t now)
             continue;
         if (now >= p->until || (!p->todo && !p->out)) {
             p->active = 0;
+            relay_push_soon();   /* held messages may go now */
             continue;
         }
         for (k = 0; k < BOARD_PEERS && p->todo; k++) {
@@ -957,11 +985,14 @@ int repl_holds(const struct user *u)
 {
     uint16_t ui = users_index(u);
     struct pull *p;
-    uint64_t now = hal_clock_ms();
+    uint64_t now;
 
     if (ui >= BOARD_RELAY_USERS)
         return 0;
     p = &pulls[ui];
+    if (p->ws == u->ws && !p->active)
+        return 0;   /* the usual case, asked for every user on every pass */
+    now = hal_clock_ms();
     if (p->ws != u->ws) {
         /* A new connection: ask the peers before the first push. */
         p->ws = u->ws;
@@ -1001,6 +1032,7 @@ void repl_reset(void)
 {
     outbox_reset();
     memset(tombs, 0, sizeof(tombs));
+    memset(tomb_buckets, 0, sizeof(tomb_buckets));
     tomb_next = 0;
     repl_tombstones_pool.used = repl_tombstones_pool.high_water = 0;
     memset(acks, 0, sizeof(acks));

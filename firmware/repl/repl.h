@@ -42,6 +42,10 @@ void repl_acked(const char *msg_id, const struct user *u);
 /* msg_id for user index to left this relay (acked, delivered, expired):
  * remembered as seen. */
 void repl_forget(const char *msg_id, uint16_t to);
+
+/* Whether msg_id is among the last BOARD_REPL_TOMBSTONES forgotten ones: a
+ * replica of it arriving now is a duplicate. */
+int repl_forgotten(const char *msg_id);
 /* 1 while u's pushes wait for a pull from the peers (u just connected). */
 int repl_holds(const struct user *u);
 

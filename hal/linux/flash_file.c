@@ -2,13 +2,20 @@
  * image is mapped (MAP_SHARED): reads, programs and erases are memory
  * operations on the page cache, as on a memory-mapped NOR part, and survive
  * a kill of the process at once; hal_flash_sync() is the fdatasync that
- * makes them survive a power cut of the host. */
+ * makes them survive a power cut of the host. hal_flash_sync_start() hands
+ * that fdatasync to a thread of this module (started with the device, at
+ * boot), which does nothing else: the superloop goes on while the disk
+ * flushes, and learns of the end through an eventfd. */
 #include "flash.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -46,6 +53,16 @@ static struct {
     uint32_t erase_counts[HAL_FLASH_SECTORS];
     uint8_t erased[BOARD_FLASH_SECTOR];   /* all 0xFF: the source of every erase */
 } dev = { .fd = -1 };
+
+/* The sync thread: it waits on go, runs fdatasync, leaves the result in
+ * result and signals done. Only one sync is ever outstanding. */
+#define SYNCER_STACK (256u * 1024u)
+static struct {
+    pthread_t thread;
+    bool up, running;
+    int go, done;                    /* eventfds; -1 before hal_flash_init() */
+    atomic_int fd, result;           /* what to sync; how it went */
+} syncer = { .go = -1, .done = -1 };
 
 static bool in_range(uint32_t off, size_t len, uint32_t limit)
 {
@@ -102,6 +119,58 @@ static int check_erased(uint32_t size)
     return 0;
 }
 
+static void *syncer_main(void *arg)
+{
+    uint64_t v;
+
+    (void)arg;
+    for (;;) {
+        if (read(syncer.go, &v, sizeof(v)) != (ssize_t)sizeof(v)) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        atomic_store(&syncer.result, fdatasync(atomic_load(&syncer.fd)) == 0 ? 0 : MG_ERR_IO);
+        v = 1;
+        if (write(syncer.done, &v, sizeof(v)) != (ssize_t)sizeof(v))
+            break;
+    }
+    return NULL;
+}
+
+/* Once per process: the thread outlives opens and closes (it syncs the
+ * device open when it is asked), so no open after the heap's seal makes
+ * one. */
+int hal_flash_init(void)
+{
+    pthread_attr_t attr;
+    int rc;
+
+    if (syncer.up)
+        return 0;
+    syncer.go = eventfd(0, EFD_CLOEXEC);
+    syncer.done = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (syncer.go < 0 || syncer.done < 0)
+        goto fail;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, SYNCER_STACK);
+    rc = pthread_create(&syncer.thread, &attr, syncer_main, NULL);
+    pthread_attr_destroy(&attr);
+    if (rc != 0)
+        goto fail;
+    pthread_detach(syncer.thread);
+    syncer.up = true;
+    return 0;
+
+fail:
+    if (syncer.go >= 0)
+        close(syncer.go);
+    if (syncer.done >= 0)
+        close(syncer.done);
+    syncer.go = syncer.done = -1;
+    return MG_ERR_IO;
+}
+
 int hal_flash_open(const char *path)
 {
     struct stat st;
@@ -155,6 +224,12 @@ int hal_flash_open(const char *path)
         rc = MG_ERR_IO;
         goto fail;
     }
+    rc = hal_flash_init();
+    if (rc) {
+        munmap(dev.map, BOARD_FLASH_SIZE);
+        dev.map = NULL;
+        goto fail;
+    }
     dev.powered = true;
     return 0;
 
@@ -166,6 +241,7 @@ fail:
 
 void hal_flash_close(void)
 {
+    (void)hal_flash_sync_poll(1);   /* the thread is not left syncing a closed fd */
     if (dev.map)
         munmap(dev.map, BOARD_FLASH_SIZE);
     dev.map = NULL;
@@ -271,7 +347,56 @@ int hal_flash_sync(void)
 
     if (rc)
         return rc;
+    if (syncer.running) {
+        /* Waits for its end without taking it: the result is its starter's. */
+        struct pollfd p = { syncer.done, POLLIN, 0 };
+        while (poll(&p, 1, -1) < 0 && errno == EINTR)
+            ;
+    }
     return fdatasync(dev.fd) == 0 ? 0 : MG_ERR_IO;
+}
+
+int hal_flash_sync_start(void)
+{
+    uint64_t one = 1;
+    int rc = device_ready();
+
+    if (rc)
+        return rc;
+    if (syncer.running)
+        return MG_ERR_AGAIN;
+    atomic_store(&syncer.fd, dev.fd);
+    if (write(syncer.go, &one, sizeof(one)) != (ssize_t)sizeof(one))
+        return MG_ERR_IO;
+    syncer.running = true;
+    return 0;
+}
+
+int hal_flash_sync_poll(int block)
+{
+    uint64_t v;
+
+    if (!syncer.running)
+        return MG_ERR_NOENT;
+    for (;;) {
+        if (read(syncer.done, &v, sizeof(v)) == (ssize_t)sizeof(v))
+            break;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN)
+            return MG_ERR_IO;
+        if (!block)
+            return MG_ERR_AGAIN;
+        struct pollfd p = { syncer.done, POLLIN, 0 };
+        (void)poll(&p, 1, -1);
+    }
+    syncer.running = false;
+    return atomic_load(&syncer.result);
+}
+
+int hal_flash_sync_fd(void)
+{
+    return dev.map ? syncer.done : -1;
 }
 
 const struct hal_flash_part *hal_flash_part(const char *name)

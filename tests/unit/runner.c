@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "flash.h"
 #include "heap_guard.h"
 #include "hex.h"
 #include "test.h"
@@ -150,9 +151,14 @@ int main(int argc, char **argv)
         fprintf(stdout, "crypto init failed\n");
         return 1;
     }
-    /* stdout's buffer is allocated on first use: do that before the seal. */
+    /* stdout's buffer is allocated on first use, the flash's sync thread at
+     * its start: both before the seal, as the firmware's boot does. */
     fprintf(stdout, "running %zu tests\n", n_tests);
     fflush(stdout);
+    if (hal_flash_init() != 0) {
+        fprintf(stdout, "flash init failed\n");
+        return 1;
+    }
     heap_seal();
 
     for (i = 0; i < n_tests; i++) {

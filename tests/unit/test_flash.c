@@ -1,6 +1,7 @@
 /* The flash HAL over a file image: NOR rules, partitions, persistence and
  * power-cut injection (DESIGN.md section 6). Each test gets a fresh image in
  * its own temporary directory, removed afterwards even when a CHECK fails. */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,6 +348,53 @@ FLASH_TEST(test_flash_after_a_cut_every_op_fails_with_io_until_disarm)
     CHECK_EQ(buf, 0xFF);
     CHECK_EQ(hal_flash_program(2, &b, 1), 0);
     CHECK_EQ(hal_flash_sync(), 0);
+}
+
+/* The background sync: one at a time, its result taken once, its end
+ * signalled on the descriptor the loop waits on. */
+FLASH_TEST(test_flash_a_started_sync_runs_alone_and_its_result_is_taken_once)
+{
+    uint8_t a = 0x5A, buf;
+    struct pollfd p = { hal_flash_sync_fd(), POLLIN, 0 };
+
+    CHECK(p.fd >= 0);
+    CHECK_EQ(hal_flash_sync_poll(0), MG_ERR_NOENT);
+    CHECK_EQ(hal_flash_program(7, &a, 1), 0);
+    CHECK_EQ(hal_flash_sync_start(), 0);
+    CHECK_EQ(hal_flash_sync_start(), MG_ERR_AGAIN);   /* not polled yet: still its */
+    CHECK_EQ(poll(&p, 1, 5000), 1);                    /* the loop is woken */
+    CHECK_EQ(hal_flash_sync_poll(0), 0);
+    CHECK_EQ(hal_flash_sync_poll(0), MG_ERR_NOENT);
+    CHECK_EQ(poll(&p, 1, 0), 0);                       /* taken: no spurious wake */
+    CHECK_EQ(hal_flash_read(7, &buf, 1), 0);
+    CHECK_EQ(buf, 0x5A);
+    /* And again: the thread serves one sync after the other. */
+    CHECK_EQ(hal_flash_sync_start(), 0);
+    CHECK_EQ(hal_flash_sync_poll(1), 0);
+}
+
+FLASH_TEST(test_flash_a_blocking_sync_waits_for_a_started_one_and_leaves_its_result)
+{
+    CHECK_EQ(hal_flash_sync_start(), 0);
+    CHECK_EQ(hal_flash_sync(), 0);
+    CHECK_EQ(hal_flash_sync_poll(0), 0);   /* still the starter's to take */
+}
+
+FLASH_TEST(test_flash_a_sync_cannot_start_with_the_power_off_or_the_device_closed)
+{
+    hal_flash_powercut_arm(0, 0);
+    CHECK_EQ(hal_flash_sync_start(), MG_ERR_IO);
+    CHECK_EQ(hal_flash_sync_poll(0), MG_ERR_NOENT);
+    hal_flash_powercut_disarm();
+    CHECK_EQ(hal_flash_sync_start(), 0);
+    hal_flash_close();                     /* waits for it: nothing left running */
+    CHECK_EQ(hal_flash_sync_fd(), -1);
+    CHECK_EQ(hal_flash_sync_start(), MG_ERR_IO);
+    CHECK_EQ(hal_flash_sync_poll(0), MG_ERR_NOENT);
+    CHECK_EQ(hal_flash_open(flash_image_path()), 0);
+    CHECK(hal_flash_sync_fd() >= 0);
+    CHECK_EQ(hal_flash_sync_start(), 0);
+    CHECK_EQ(hal_flash_sync_poll(1), 0);
 }
 
 FLASH_TEST(test_flash_reopening_after_a_cut_is_a_reboot_with_power_back)

@@ -4,6 +4,7 @@
  * anything, damage is counted and survived. The power-cut sweep is in
  * tests/powercut/test_powercut_journal.c. */
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -567,6 +568,100 @@ FLASH_TEST(test_journal_a_commit_costs_one_sync_whatever_the_batch)
     journal_get_stats(&b);
     CHECK_EQ(b.syncs - a.syncs, 1);
     CHECK_EQ(b.commits - a.commits, 1);
+}
+
+/* Waits for the running background commit, as the loop does. */
+static void wait_commit(void)
+{
+    while (journal_commit_running()) {
+        struct pollfd p = { hal_flash_sync_fd(), POLLIN, 0 };
+        (void)poll(&p, 1, 5000);
+        journal_commit_poll();
+    }
+}
+
+FLASH_TEST(test_journal_a_background_commit_covers_what_came_before_it_and_no_more)
+{
+    uint32_t t1, t2, t3;
+
+    forget();
+    CHECK_EQ(journal_mount(mailbox(), &cbs), 0);
+    CHECK_EQ(deposit(1, 100, NULL), 0);
+    t1 = journal_ticket();
+    CHECK_EQ(journal_ticket_state(t1), MG_ERR_AGAIN);
+    CHECK_EQ(journal_commit_start(), 0);
+    CHECK(journal_commit_running());
+    CHECK_EQ(journal_pending(), 1);          /* in flight: not durable yet */
+    CHECK_EQ(deposit(2, 100, NULL), 0);      /* while the flash syncs */
+    t2 = journal_ticket();
+    CHECK_EQ(t2, t1 + 1);
+    wait_commit();
+    CHECK_EQ(journal_ticket_state(t1), 0);
+    CHECK_EQ(journal_ticket_state(t2), MG_ERR_AGAIN);   /* the next one's */
+    CHECK_EQ(journal_pending(), 1);
+    CHECK_EQ(journal_commit_start(), 0);
+    wait_commit();
+    CHECK_EQ(journal_ticket_state(t2), 0);
+    CHECK_EQ(journal_pending(), 0);
+    CHECK_EQ(journal_commit_start(), 0);     /* nothing pending: nothing started */
+    CHECK(!journal_commit_running());
+    /* A blocking commit waits for a running one and covers the rest. */
+    CHECK_EQ(deposit(3, 100, NULL), 0);
+    CHECK_EQ(journal_commit_start(), 0);
+    CHECK_EQ(deposit(4, 100, NULL), 0);
+    t3 = journal_ticket();
+    CHECK_EQ(journal_commit(), 0);
+    CHECK(!journal_commit_running());
+    CHECK_EQ(journal_ticket_state(t3), 0);
+    CHECK_EQ(journal_pending(), 0);
+    CHECK_EQ(remount(mailbox()), 0);
+    CHECK(replayed(1) && replayed(2) && replayed(3) && replayed(4));
+}
+
+FLASH_TEST(test_journal_a_refused_background_commit_fails_its_ticket_and_keeps_its_records)
+{
+    uint32_t t1, t2;
+
+    forget();
+    CHECK_EQ(journal_mount(mailbox(), &cbs), 0);
+    CHECK_EQ(deposit(1, 100, NULL), 0);
+    t1 = journal_ticket();
+    hal_flash_powercut_arm(0, 0);
+    CHECK_EQ(journal_commit_start(), MG_ERR_IO);
+    CHECK_EQ(journal_ticket_state(t1), MG_ERR_IO);   /* the relay answers 503 */
+    CHECK_EQ(journal_pending(), 1);
+    hal_flash_powercut_disarm();
+    CHECK_EQ(deposit(2, 100, NULL), 0);
+    t2 = journal_ticket();
+    CHECK_EQ(t2, t1 + 1);
+    CHECK_EQ(journal_commit_start(), 0);
+    wait_commit();
+    CHECK_EQ(journal_ticket_state(t2), 0);
+    CHECK_EQ(journal_pending(), 0);
+    CHECK_EQ(remount(mailbox()), 0);
+    CHECK(replayed(1) && replayed(2));
+}
+
+FLASH_TEST(test_journal_a_new_segment_opens_without_waiting_for_a_sync)
+{
+    struct journal_stats a, b;
+    unsigned n = 0;
+
+    forget();
+    CHECK_EQ(journal_mount(mailbox(), &cbs), 0);
+    CHECK_EQ(deposit(n++, 2000, NULL), 0);
+    journal_get_stats(&a);
+    do {
+        CHECK_EQ(deposit(n++, 2000, NULL), 0);
+        journal_get_stats(&b);
+    } while (b.segments_free == a.segments_free && n < 100);
+    CHECK_EQ(b.segments_free, a.segments_free - 1);
+    CHECK_EQ(b.syncs, a.syncs);
+    CHECK_EQ(journal_pending(), n);
+    CHECK_EQ(journal_commit(), 0);
+    CHECK_EQ(remount(mailbox()), 0);
+    CHECK_EQ(deposits_seen, n);
+    CHECK(replayed(0) && replayed(n - 1));
 }
 
 FLASH_TEST(test_journal_commits_by_itself_when_the_pending_list_is_full)

@@ -39,8 +39,18 @@ MG_TEST(test_users_are_found_by_id_and_the_table_refuses_when_full)
     }
     CHECK(users_add("one-too-many") == NULL);
     CHECK_EQ(users_count(), BOARD_RELAY_USERS);
+    /* Every id finds its own slot through the index, a missing one none. */
+    CHECK(users_find("alice") == users_at(0));
+    for (i = 1; i < BOARD_RELAY_USERS; i++) {
+        snprintf(id, sizeof(id), "u%zu", i);
+        CHECK(users_find(id) == users_at((uint16_t)i));
+    }
+    CHECK(users_find("u0") == NULL);
+    CHECK(users_find("one-too-many") == NULL);
     users_reset();
     CHECK_EQ(users_count(), 0);
+    CHECK(users_find("alice") == NULL);
+    CHECK(users_find("u1") == NULL);
 }
 
 static const char bundle_json[] =

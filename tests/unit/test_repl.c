@@ -16,6 +16,7 @@
 #include "peer/peers.h"
 #include "relay/journal.h"
 #include "repl/outbox.h"
+#include "repl/repl.h"
 #include "repl/replica.h"
 #include "test.h"
 
@@ -100,6 +101,31 @@ MG_TEST(test_repl_msg_ids_are_only_those_of_section_5)
     CHECK(!replica_msg_id_ok("dm_12345678901234567890_0123456789ab"));
     CHECK(!replica_msg_id_ok("p:dm_1_0123456789ab/00"));
     CHECK(!replica_msg_id_ok("r:0123456789abcdef:00000001"));
+}
+
+/* The tombstone ring: the newest BOARD_REPL_TOMBSTONES ids are found (by
+ * their hash chain), an older one is forgotten when its slot is reused. */
+MG_TEST(test_repl_the_last_forgotten_ids_are_remembered_and_older_ones_dropped)
+{
+    const unsigned extra = 100, n = BOARD_REPL_TOMBSTONES + extra;
+    char id[JOURNAL_ID_MAX];
+    unsigned i;
+
+    repl_reset();
+    CHECK(!repl_forgotten("dm_1_000000000000"));
+    for (i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "dm_%u_%012x", 1700000000u + i, i * 2654435761u);
+        repl_forget(id, (uint16_t)(i % 7));
+        repl_forget(id, (uint16_t)(i % 7));   /* twice: still one slot */
+    }
+    for (i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "dm_%u_%012x", 1700000000u + i, i * 2654435761u);
+        CHECK_EQ(repl_forgotten(id), i >= extra);
+    }
+    repl_forget("not-a-msg-id", 0);            /* only section 5's ids are kept */
+    CHECK(!repl_forgotten("not-a-msg-id"));
+    repl_reset();
+    CHECK(!repl_forgotten(id));
 }
 
 /* --- the receiver's order of checks ------------------------------------------ */
