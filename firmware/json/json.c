@@ -589,6 +589,8 @@ int json_str_eq(const struct json_doc *d, int i, const char *s)
     if (!valid_index(d, i) || d->tok[i].type != JSMN_STRING)
         return 0;
     cur_init(&c, d, i);
+    if (!memchr(c.s + c.pos, '\\', c.end - c.pos))   /* the text is the string */
+        return strlen(s) == c.end - c.pos && memcmp(c.s + c.pos, s, c.end - c.pos) == 0;
     while (c.pos < c.end) {
         uint32_t cp = cur_next(&c);
         if (is_surrogate(cp) || cp == 0)   /* no UTF-8 text holds either */
