@@ -47,6 +47,7 @@ static struct conn conns[MAX_CONNS];
 static int n_conns;
 static double *lat;          /* ms */
 static unsigned long n_lat, errors;
+static char first_error[160];   /* the first refused answer's status and body */
 static const char *ip;
 static int port;
 static char payload[65536];  /* base64-ish text (A..Z) of the body */
@@ -161,8 +162,9 @@ static void sender_input(struct conn *c)
         if (c->in_len < total)
             return;
         sscanf(c->in, "HTTP/1.1 %d", &status);
-        if (status != 200)
-            errors++;
+        if (status != 200 && errors++ == 0)
+            snprintf(first_error, sizeof(first_error), "%d %.*s", status,
+                     (int)(len < 120 ? len : 120), c->in + head);
         memmove(c->in, c->in + total, c->in_len - total);
         c->in_len -= total;
         c->busy = 0;
@@ -465,5 +467,7 @@ int main(int argc, char **argv)
     printf("delivered %lu in %.1f s: %.0f msg/s, p50 %.2f ms, p99 %.2f ms, errors %lu\n", n_lat,
            (t1 - t0) / 1000, (double)n_lat * 1000 / (t1 - t0), lat[n_lat / 2],
            lat[n_lat * 99 / 100], errors);
+    if (errors)
+        printf("first refusal: %s\n", first_error);
     return 0;
 }
