@@ -93,8 +93,9 @@ static struct {
     unsigned long compactions, copied, torn_voided, damaged, commits, syncs;
     /* Commit tickets: a record appended now is covered by commit started + 1.
      * Every ticket up to durable is durable; a ticket up to failed and past
-     * durable was refused by the flash (its records went back to pending). */
-    uint32_t started, durable, failed;
+     * durable was refused by the flash (its records went back to pending).
+     * 64 bits: at thousands of commits a second, 32 would wrap in weeks. */
+    uint64_t started, durable, failed;
     int syncing;             /* a started sync covers the n_inflight records */
     uint64_t sync_began_us, sync_us_total, sync_us_max;
     unsigned long syncs_timed;
@@ -812,12 +813,12 @@ int journal_commit_running(void)
     return j.syncing;
 }
 
-uint32_t journal_ticket(void)
+uint64_t journal_ticket(void)
 {
     return j.started + 1;
 }
 
-int journal_ticket_state(uint32_t ticket)
+int journal_ticket_state(uint64_t ticket)
 {
     if (ticket <= j.durable)
         return 0;

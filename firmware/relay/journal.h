@@ -126,8 +126,8 @@ void journal_commit_poll(void);
 /* Whether a started sync has not been taken back by a poll yet (its end
  * wakes the loop: hal_flash_sync_fd()). */
 int journal_commit_running(void);
-uint32_t journal_ticket(void);
-int journal_ticket_state(uint32_t ticket);
+uint64_t journal_ticket(void);
+int journal_ticket_state(uint64_t ticket);
 
 /* Records appended and not yet durable (a running sync's included). */
 unsigned journal_pending(void);

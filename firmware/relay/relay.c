@@ -40,7 +40,7 @@ static jsmntok_t tokens[RELAY_TOKENS];
  * syncs one batch while the loop takes in the next. */
 struct pending {
     struct http_deferred reply;
-    uint32_t ticket;            /* journal_ticket() after its append */
+    uint64_t ticket;            /* journal_ticket() after its append */
     uint16_t slot;              /* a deposit's; MAILBOX_NONE: a registration */
     char id[USER_ID_MAX];       /* a registration's id, for its answer */
 };

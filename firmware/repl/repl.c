@@ -273,9 +273,10 @@ void repl_forget(const char *msg_id, uint16_t to)
     if (!t->msg_id[0]) {
         pool_take(&repl_tombstones_pool);
     } else {
-        for (p = tomb_bucket(t->msg_id); *p != slot + 1; p = &tombs[*p - 1].next_plus_1)
+        for (p = tomb_bucket(t->msg_id); *p && *p != slot + 1; p = &tombs[*p - 1].next_plus_1)
             ;                       /* the oldest is in its chain: unlink it */
-        *p = t->next_plus_1;
+        if (*p)
+            *p = t->next_plus_1;
     }
     snprintf(t->msg_id, sizeof(t->msg_id), "%s", msg_id);
     t->to = to;

@@ -3,8 +3,8 @@
  * operations on the page cache, as on a memory-mapped NOR part, and survive
  * a kill of the process at once; hal_flash_sync() is the fdatasync that
  * makes them survive a power cut of the host. hal_flash_sync_start() hands
- * that fdatasync to a thread of this module (started with the device, at
- * boot), which does nothing else: the superloop goes on while the disk
+ * that fdatasync to a thread of this module (made once, by hal_flash_init()
+ * at boot), which does nothing else: the superloop goes on while the disk
  * flushes, and learns of the end through an eventfd. */
 #include "flash.h"
 

@@ -582,7 +582,7 @@ static void wait_commit(void)
 
 FLASH_TEST(test_journal_a_background_commit_covers_what_came_before_it_and_no_more)
 {
-    uint32_t t1, t2, t3;
+    uint64_t t1, t2, t3;
 
     forget();
     CHECK_EQ(journal_mount(mailbox(), &cbs), 0);
@@ -620,7 +620,7 @@ FLASH_TEST(test_journal_a_background_commit_covers_what_came_before_it_and_no_mo
 
 FLASH_TEST(test_journal_a_refused_background_commit_fails_its_ticket_and_keeps_its_records)
 {
-    uint32_t t1, t2;
+    uint64_t t1, t2;
 
     forget();
     CHECK_EQ(journal_mount(mailbox(), &cbs), 0);
