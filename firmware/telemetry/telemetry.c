@@ -1,5 +1,6 @@
 #include "telemetry.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,9 +55,26 @@ static char bundle[SIG_BUNDLE_JSON_MAX + 512];
 static char inbox[SIG_BODY_B64_MAX + 512];
 static uint8_t plain[BOARD_SIGNAL_MESSAGE_MAX];
 
-static void set_error(const char *fmt, const char *a, const char *b)
+static void set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void set_error(const char *fmt, ...)
 {
-    snprintf(t.stats.last_error, sizeof(t.stats.last_error), fmt, a, b);
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(t.stats.last_error, sizeof(t.stats.last_error), fmt, ap);
+    va_end(ap);
+}
+
+/* The relay said no: a cap (429) is worth waiting for, anything else is
+ * counted as failed and returns rc. */
+static int refused(int status, const char *why, int rc)
+{
+    if (status == 429)
+        t.stats.capped++;
+    else
+        t.stats.failed++;
+    set_error("the relay refused: %s", why ? why : "?");
+    return status == 429 ? MG_ERR_AGAIN : rc;
 }
 
 void telemetry_reset(const struct telemetry_ops *ops, const char *self)
@@ -111,9 +129,9 @@ static int encrypt_held(const char *to, int *type, size_t *blen)
         return n;
     rc = t.ops->from_bundle(to, 1, bundle, (size_t)n);
     if (rc == MG_ERR_AUTH)
-        set_error("the bundle of %s has a bad signature%s", to, "");
+        set_error("the bundle of %s has a bad signature", to);
     else if (rc == MG_ERR_PERM)
-        set_error("the identity key of %s changed: not trusted%s (keys reset its session)", to, "");
+        set_error("the identity key of %s changed: not trusted (keys reset its session)", to);
     if (rc)
         return rc == MG_ERR_NOENT ? MG_ERR_INVAL : rc;
     return t.ops->encrypt(to, 1, report, t.report_len, type, body, sizeof(body), blen);
@@ -132,21 +150,15 @@ int telemetry_send_held(const char *to, int64_t now)
     status = t.ops->admit(t.self, to, &why);
     if (status == 404 && why && strncmp(why, "Recipient", 9) == 0) {
         t.stats.no_bundle++;
-        set_error("%s has not registered yet%s", to, "");
+        set_error("%s has not registered yet", to);
         return MG_ERR_NOENT;
     }
-    if (status != 200) {
-        if (status == 429)
-            t.stats.capped++;
-        else
-            t.stats.failed++;
-        set_error("the relay refused: %s%s", why ? why : "?", "");
-        return status == 429 ? MG_ERR_AGAIN : MG_ERR_PERM;
-    }
+    if (status != 200)
+        return refused(status, why, MG_ERR_PERM);
     rc = encrypt_held(to, &type, &blen);
     if (rc == MG_ERR_NOENT) {
         t.stats.no_bundle++;
-        set_error("%s has no bundle yet%s", to, "");
+        set_error("%s has no bundle yet", to);
         return rc;
     }
     if (rc) {
@@ -162,20 +174,14 @@ int telemetry_send_held(const char *to, int64_t now)
                    t.self, to, sid, type, body, (long long)now);
     if (b.overflow) {
         t.stats.failed++;
-        set_error("the envelope outgrew its buffer%s%s", "", "");
+        set_error("the envelope outgrew its buffer");
         return MG_ERR_TOOBIG;
     }
     status = t.ops->deposit(t.self, to, envelope, b.len, &why);
-    if (status != 200) {
-        /* A message key is spent: the recipient skips it (within
-         * BOARD_SIGNAL_MAX_SKIP). */
-        if (status == 429)
-            t.stats.capped++;
-        else
-            t.stats.failed++;
-        set_error("the relay refused: %s%s", why ? why : "?", "");
-        return status == 429 ? MG_ERR_AGAIN : MG_ERR_IO;
-    }
+    /* Refused now, a message key is spent: the recipient skips it (within
+     * BOARD_SIGNAL_MAX_SKIP). */
+    if (status != 200)
+        return refused(status, why, MG_ERR_IO);
     t.held = 0;
     t.stats.sent++;
     if (type == SIG_MSG_PREKEY)
@@ -294,7 +300,7 @@ static void build_report(int64_t wall)
     t.held = 0;
     n = telemetry_report_json(report, sizeof(report), &meta, &sum, &host);
     if (n < 0) {
-        set_error("the report outgrew BOARD_TELEMETRY_REPORT_MAX%s%s", "", "");
+        set_error("the report outgrew BOARD_TELEMETRY_REPORT_MAX");
         return;
     }
     t.report_len = (size_t)n;
