@@ -4,6 +4,7 @@
 
 #include "board.h"
 #include "pool.h"
+#include "strhash.h"
 #include "relay/users.h"
 
 static struct msg msgs[BOARD_RELAY_MESSAGES];
@@ -18,11 +19,7 @@ static size_t n_msgs;
 
 static uint32_t hash_of(const char *id)
 {
-    uint32_t h = 2166136261u;
-
-    while (*id)
-        h = (h ^ (uint8_t)*id++) * 16777619u;
-    return h % BUCKETS;
+    return strhash(id) % BUCKETS;
 }
 
 void mailbox_reset(void)

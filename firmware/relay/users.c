@@ -8,6 +8,7 @@
 #include "mbedtls/base64.h"
 #include "mg_err.h"
 #include "pool.h"
+#include "strhash.h"
 
 static struct user users[BOARD_RELAY_USERS];
 POOL_DEFINE(relay_users, users);
@@ -20,18 +21,9 @@ static size_t n_users;
 #define INDEX_SLOTS (2u * BOARD_RELAY_USERS)
 static struct { uint32_t hash; uint16_t user_plus_1; } index_of[INDEX_SLOTS];   /* 0: free */
 
-static uint32_t id_hash(const char *id)
-{
-    uint32_t h = 2166136261u;
-
-    while (*id)
-        h = (h ^ (uint8_t)*id++) * 16777619u;
-    return h;
-}
-
 struct user *users_find(const char *id)
 {
-    uint32_t h = id_hash(id), i;
+    uint32_t h = strhash(id), i;
 
     for (i = h % INDEX_SLOTS; index_of[i].user_plus_1; i = (i + 1) % INDEX_SLOTS) {
         struct user *u = &users[index_of[i].user_plus_1 - 1];
@@ -43,7 +35,7 @@ struct user *users_find(const char *id)
 
 static void index_add(uint16_t user)
 {
-    uint32_t h = id_hash(users[user].id), i = h % INDEX_SLOTS;
+    uint32_t h = strhash(users[user].id), i = h % INDEX_SLOTS;
 
     while (index_of[i].user_plus_1)
         i = (i + 1) % INDEX_SLOTS;

@@ -25,6 +25,7 @@
 #include "relay/users.h"
 #include "repl/outbox.h"
 #include "repl/replica.h"
+#include "strhash.h"
 
 #define REPL_INFLIGHT      3      /* requests out at once (of HTTP_CLIENT_SLOTS) */
 #define REPL_PUSH_INFLIGHT 2      /* of which pushes: a pull always finds one */
@@ -246,11 +247,7 @@ static size_t inflight(enum req_kind kind)
 
 static uint16_t *tomb_bucket(const char *msg_id)
 {
-    uint32_t h = 2166136261u;
-
-    while (*msg_id)
-        h = (h ^ (uint8_t)*msg_id++) * 16777619u;
-    return &tomb_buckets[h % TOMB_BUCKETS];
+    return &tomb_buckets[strhash(msg_id) % TOMB_BUCKETS];
 }
 
 int repl_forgotten(const char *msg_id)
