@@ -4,6 +4,10 @@
 #define MESHGATE_LWIPOPTS_H
 
 #include "board.h"
+#include "net/inet_sum.h"
+
+/* Checksums: ours adds four bytes a step (firmware/net/inet_sum.c). */
+#define LWIP_CHKSUM                 mg_inet_sum
 
 /* Driven from the superloop: no OS, no threads, no sockets. */
 #define NO_SYS                      1
