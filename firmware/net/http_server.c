@@ -185,6 +185,35 @@ void http_respond(struct http_conn *c, int status, const char *type, const void 
     http_respond_with(c, status, NULL, type, body, len);
 }
 
+/* A response head being put together; len past the text's size means it
+ * did not fit. */
+struct head {
+    char text[HTTP_HEAD_MAX];
+    size_t len;
+};
+
+static void head_put(struct head *h, const char *s)
+{
+    size_t n = strlen(s);
+
+    if (h->len + n <= sizeof(h->text))
+        memcpy(h->text + h->len, s, n);
+    h->len += n;
+}
+
+/* v in decimal, in out (at least 21 bytes); returns its first digit. */
+static const char *decimal(char out[24], uint64_t v)
+{
+    char *p = out + 23;
+
+    *p = '\0';
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
+}
+
 /* Queues a response head announcing len body bytes, and the body's first
  * inline bytes (the whole body, or none when it is borrowed); 0, or -1 when
  * it did not fit (a 500 went instead) or the handler had answered. */
@@ -192,17 +221,31 @@ static int queue_response(struct http_conn *c, int status, const char *headers,
                           const char *type, size_t len, const void *inline_body,
                           size_t inline_len)
 {
-    char head[HTTP_HEAD_MAX];
+    struct head h = { { 0 }, 0 };
+    char digits[24];
     int n;
 
     if (c->responded)
         return -1;
     c->responded = 1;
-    n = snprintf(head, sizeof(head),
-                 "HTTP/1.1 %d %s\r\n%s%s%s%sContent-Length: %zu\r\n%s\r\n", status,
-                 http_status_text(status), headers ? headers : "", type ? "Content-Type: " : "",
-                 type ? type : "", type ? "\r\n" : "", len,
-                 c->close_after_send ? "Connection: close\r\n" : "");
+    /* Pieces, not snprintf: formatting this head was a few percent of the
+     * relay's CPU per message. */
+    head_put(&h, "HTTP/1.1 ");
+    head_put(&h, decimal(digits, (uint64_t)status));
+    head_put(&h, " ");
+    head_put(&h, http_status_text(status));
+    head_put(&h, "\r\n");
+    if (headers)
+        head_put(&h, headers);
+    if (type) {
+        head_put(&h, "Content-Type: ");
+        head_put(&h, type);
+        head_put(&h, "\r\n");
+    }
+    head_put(&h, "Content-Length: ");
+    head_put(&h, decimal(digits, len));
+    head_put(&h, c->close_after_send ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n");
+    n = h.len <= sizeof(h.text) ? (int)h.len : -1;
     if (n < 0 || (size_t)n + inline_len > sizeof(c->tx) - c->tx_len) {
         /* Every response the firmware makes fits; one that does not is a bug
          * in its handler, answered without its body. */
@@ -215,7 +258,7 @@ static int queue_response(struct http_conn *c, int status, const char *headers,
         }
         return -1;
     }
-    memcpy(c->tx + c->tx_len, head, (size_t)n);
+    memcpy(c->tx + c->tx_len, h.text, (size_t)n);
     if (inline_len)
         memcpy(c->tx + c->tx_len + (size_t)n, inline_body, inline_len);
     c->tx_len += (size_t)n + inline_len;

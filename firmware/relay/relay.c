@@ -60,11 +60,14 @@ static struct {
 static void answer_when_durable(struct http_conn *c, uint16_t slot, const char *id)
 {
     struct pending *p = &pending[n_pending++];
+    size_t n;
 
     p->reply = http_defer(c);
     p->ticket = journal_ticket();
     p->slot = slot;
-    snprintf(p->id, sizeof(p->id), "%s", id);
+    n = strnlen(id, sizeof(p->id) - 1);
+    memcpy(p->id, id, n);
+    p->id[n] = '\0';
     pool_set_used(&relay_pending_pool, n_pending);
 }
 
