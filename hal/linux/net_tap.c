@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -89,14 +88,18 @@ static int tx_start(void)
     if (tx.up)
         return 0;
     tx.wake = eventfd(0, EFD_CLOEXEC);
-    if (tx.wake < 0)
+    if (tx.wake < 0) {
+        snprintf(error, sizeof(error), "transmit thread: eventfd: %s", strerror(errno));
         return MG_ERR_IO;
+    }
     atomic_store(&tx.idle, 1);
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, TX_STACK);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     rc = pthread_create(&(pthread_t){ 0 }, &attr, tx_main, NULL);
     pthread_attr_destroy(&attr);
     if (rc != 0) {
+        snprintf(error, sizeof(error), "transmit thread: %s", strerror(rc));
         close(tx.wake);
         tx.wake = -1;
         return MG_ERR_IO;
@@ -138,7 +141,6 @@ int hal_net_open(const char *ifname)
         return MG_ERR_IO;
     }
     if (tx_start() != 0) {
-        snprintf(error, sizeof(error), "transmit thread: %s", strerror(errno));
         close(tap_fd);
         tap_fd = -1;
         return MG_ERR_IO;
