@@ -35,10 +35,10 @@ static char error[128];
  * thread sleeps on wake once the ring is empty, saying so in idle first;
  * the loop kicks it when it sees idle after adding a frame. */
 static struct {
-    struct {
-        uint16_t len;
-        uint8_t data[HAL_NET_FRAME_MAX];
-    } slot[TX_SLOTS];
+    uint16_t len;
+    uint8_t data[HAL_NET_FRAME_MAX];
+} tx_slot[TX_SLOTS];   /* apart from tx: zero-filled (bss), not in the image */
+static struct {
     atomic_uint head, tail;
     atomic_int idle, fd;
     atomic_ulong frames, bytes, errors, dropped;   /* kept by the thread */
@@ -63,8 +63,8 @@ static void *tx_main(void *arg)
             atomic_store(&tx.idle, 0);
             continue;
         }
-        n = write(atomic_load(&tx.fd), tx.slot[tail % TX_SLOTS].data,
-                  tx.slot[tail % TX_SLOTS].len);
+        n = write(atomic_load(&tx.fd), tx_slot[tail % TX_SLOTS].data,
+                  tx_slot[tail % TX_SLOTS].len);
         if (n >= 0) {
             atomic_fetch_add(&tx.frames, 1);
             atomic_fetch_add(&tx.bytes, (unsigned long)n);
@@ -181,8 +181,8 @@ int hal_net_send(const void *frame, size_t len)
         stats.tx_dropped++;
         return MG_ERR_AGAIN;
     }
-    memcpy(tx.slot[head % TX_SLOTS].data, frame, len);
-    tx.slot[head % TX_SLOTS].len = (uint16_t)len;
+    memcpy(tx_slot[head % TX_SLOTS].data, frame, len);
+    tx_slot[head % TX_SLOTS].len = (uint16_t)len;
     atomic_store(&tx.head, head + 1);
     /* Read after the store: the thread either sees this frame or said
      * idle before looking, and is woken. */
