@@ -23,8 +23,9 @@
 #include <unistd.h>
 
 #include "mg_err.h"
+#include "pool.h"
 
-#define TX_SLOTS 128                 /* a power of two */
+#define TX_SLOTS 256                 /* a power of two; bursts of 111 were seen */
 #define TX_STACK (64u * 1024u)
 
 static int tap_fd = -1;
@@ -38,6 +39,9 @@ static struct {
     uint16_t len;
     uint8_t data[HAL_NET_FRAME_MAX];
 } tx_slot[TX_SLOTS];   /* apart from tx: zero-filled (bss), not in the image */
+/* Slots holding frames not yet written, as of the last hal_net_send(); a
+ * refusal is a frame dropped on a full ring. */
+POOL_DEFINE(net_tx, tx_slot)
 static struct {
     atomic_uint head, tail;
     atomic_int idle, fd;
@@ -177,7 +181,8 @@ int hal_net_send(const void *frame, size_t len)
     if (len > HAL_NET_FRAME_MAX)
         return MG_ERR_INVAL;
     head = atomic_load(&tx.head);
-    if (head - atomic_load(&tx.tail) == TX_SLOTS) {
+    pool_set_used(&net_tx_pool, head - atomic_load(&tx.tail));
+    if (pool_take(&net_tx_pool) != 0) {
         stats.tx_dropped++;
         return MG_ERR_AGAIN;
     }
