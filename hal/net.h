@@ -22,12 +22,8 @@ int hal_net_open(const char *ifname);
  * MG_ERR_IO. A frame longer than cap is dropped and counted. */
 int hal_net_recv(void *buf, size_t cap);
 
-/* Hands one frame to the device, which sends it after the call returns
- * (on Linux a thread writes it to the TAP; frames leave in order). 0, or
- * MG_ERR_AGAIN when the device's queue is full (the frame is dropped and
- * counted, as a wire would), MG_ERR_INVAL for a frame over
- * HAL_NET_FRAME_MAX, MG_ERR_IO when closed. A failed write is counted in
- * tx_errors. */
+/* Sends one frame; 0, or MG_ERR_AGAIN when the device is full (the frame is
+ * dropped and counted, as a wire would), MG_ERR_IO on error. */
 int hal_net_send(const void *frame, size_t len);
 
 /* The descriptor the loop waits on, or -1 when closed. */
