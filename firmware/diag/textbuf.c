@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 void textbuf_init(struct textbuf *b, char *mem, size_t cap)
 {
@@ -30,6 +31,32 @@ void textbuf_printf(struct textbuf *b, const char *fmt, ...)
         return;
     }
     b->len += (size_t)n;
+}
+
+void textbuf_puts(struct textbuf *b, const char *s)
+{
+    size_t n = strlen(s);
+
+    if (b->overflow)
+        return;
+    if (n >= b->cap - b->len) {   /* as textbuf_printf: the NUL must fit too */
+        b->overflow = 1;
+        return;
+    }
+    memcpy(b->p + b->len, s, n + 1);
+    b->len += n;
+}
+
+void textbuf_u64(struct textbuf *b, uint64_t v)
+{
+    char digits[21], *p = digits + sizeof(digits) - 1;
+
+    *p = '\0';
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    textbuf_puts(b, p);
 }
 
 /* The next code point of the UTF-8 text at *p, advancing it; 0xFFFD for a

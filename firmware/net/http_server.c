@@ -5,6 +5,7 @@
 
 #include "board.h"
 #include "clock.h"
+#include "diag/textbuf.h"
 #include "loop.h"
 #include "lwip/altcp.h"
 #include "lwip/altcp_tcp.h"
@@ -185,35 +186,6 @@ void http_respond(struct http_conn *c, int status, const char *type, const void 
     http_respond_with(c, status, NULL, type, body, len);
 }
 
-/* A response head being put together; len past the text's size means it
- * did not fit. */
-struct head {
-    char text[HTTP_HEAD_MAX];
-    size_t len;
-};
-
-static void head_put(struct head *h, const char *s)
-{
-    size_t n = strlen(s);
-
-    if (h->len + n <= sizeof(h->text))
-        memcpy(h->text + h->len, s, n);
-    h->len += n;
-}
-
-/* v in decimal, in out (at least 21 bytes); returns its first digit. */
-static const char *decimal(char out[24], uint64_t v)
-{
-    char *p = out + 23;
-
-    *p = '\0';
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return p;
-}
-
 /* Queues a response head announcing len body bytes, and the body's first
  * inline bytes (the whole body, or none when it is borrowed); 0, or -1 when
  * it did not fit (a 500 went instead) or the handler had answered. */
@@ -221,32 +193,31 @@ static int queue_response(struct http_conn *c, int status, const char *headers,
                           const char *type, size_t len, const void *inline_body,
                           size_t inline_len)
 {
-    struct head h = { { 0 }, 0 };
-    char digits[24];
-    int n;
+    char head[HTTP_HEAD_MAX];
+    struct textbuf h;
 
     if (c->responded)
         return -1;
     c->responded = 1;
     /* Pieces, not snprintf: formatting this head was a few percent of the
      * relay's CPU per message. */
-    head_put(&h, "HTTP/1.1 ");
-    head_put(&h, decimal(digits, (uint64_t)status));
-    head_put(&h, " ");
-    head_put(&h, http_status_text(status));
-    head_put(&h, "\r\n");
+    textbuf_init(&h, head, sizeof(head));
+    textbuf_puts(&h, "HTTP/1.1 ");
+    textbuf_u64(&h, (uint64_t)status);
+    textbuf_puts(&h, " ");
+    textbuf_puts(&h, http_status_text(status));
+    textbuf_puts(&h, "\r\n");
     if (headers)
-        head_put(&h, headers);
+        textbuf_puts(&h, headers);
     if (type) {
-        head_put(&h, "Content-Type: ");
-        head_put(&h, type);
-        head_put(&h, "\r\n");
+        textbuf_puts(&h, "Content-Type: ");
+        textbuf_puts(&h, type);
+        textbuf_puts(&h, "\r\n");
     }
-    head_put(&h, "Content-Length: ");
-    head_put(&h, decimal(digits, len));
-    head_put(&h, c->close_after_send ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n");
-    n = h.len <= sizeof(h.text) ? (int)h.len : -1;
-    if (n < 0 || (size_t)n + inline_len > sizeof(c->tx) - c->tx_len) {
+    textbuf_puts(&h, "Content-Length: ");
+    textbuf_u64(&h, len);
+    textbuf_puts(&h, c->close_after_send ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n");
+    if (h.overflow || h.len + inline_len > sizeof(c->tx) - c->tx_len) {
         /* Every response the firmware makes fits; one that does not is a bug
          * in its handler, answered without its body. */
         static const char too_big[] =
@@ -258,10 +229,10 @@ static int queue_response(struct http_conn *c, int status, const char *headers,
         }
         return -1;
     }
-    memcpy(c->tx + c->tx_len, h.text, (size_t)n);
+    memcpy(c->tx + c->tx_len, head, h.len);
     if (inline_len)
-        memcpy(c->tx + c->tx_len + (size_t)n, inline_body, inline_len);
-    c->tx_len += (size_t)n + inline_len;
+        memcpy(c->tx + c->tx_len + h.len, inline_body, inline_len);
+    c->tx_len += h.len + inline_len;
     return 0;
 }
 
