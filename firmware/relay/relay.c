@@ -791,6 +791,7 @@ static void make_msg_id(int64_t now, char out_id[JOURNAL_ID_MAX])
     static uint8_t id_bytes[16 * 6];
     static size_t left;
     char hex[13];
+    struct textbuf b;
 
     if (left == 0) {
         mg_random(id_bytes, sizeof(id_bytes));
@@ -798,7 +799,13 @@ static void make_msg_id(int64_t now, char out_id[JOURNAL_ID_MAX])
     }
     hex_encode(id_bytes + sizeof(id_bytes) - left, 6, hex);
     left -= 6;
-    snprintf(out_id, JOURNAL_ID_MAX, "dm_%lld_%s", (long long)now, hex);
+    /* "dm_<ms>_<hex>" in pieces: once per deposit, where printf shows. The
+     * longest ("-" and 19 digits) is 37 bytes with its NUL. */
+    textbuf_init(&b, out_id, JOURNAL_ID_MAX);
+    textbuf_puts(&b, now < 0 ? "dm_-" : "dm_");
+    textbuf_u64(&b, now < 0 ? 0 - (uint64_t)now : (uint64_t)now);
+    textbuf_puts(&b, "_");
+    textbuf_puts(&b, hex);
 }
 
 /* The envelope of a deposit (PROTOCOLS.md 1) against the config's limits:
@@ -1003,7 +1010,11 @@ static void push(struct user *u)
         if (m->state != MSG_QUEUED)
             continue;
         textbuf_init(&b, out, sizeof(out));
-        textbuf_printf(&b, "{\"from\":\"%s\",\"to\":\"%s\",\"envelope\":", from->id, u->id);
+        textbuf_puts(&b, "{\"from\":\"");
+        textbuf_puts(&b, from->id);
+        textbuf_puts(&b, "\",\"to\":\"");
+        textbuf_puts(&b, u->id);
+        textbuf_puts(&b, "\",\"envelope\":");
         n = journal_read(m->h, NULL, out + b.len, sizeof(out) - b.len - 64);
         if (n < 0) {
             log_printf("relay: %s unreadable in the journal (%s): dropped", m->msg_id,
@@ -1013,7 +1024,9 @@ static void push(struct user *u)
         }
         b.len += (size_t)m->len;
         out[b.len] = '\0';
-        textbuf_printf(&b, ",\"msgId\":\"%s\"}", m->msg_id);
+        textbuf_puts(&b, ",\"msgId\":\"");
+        textbuf_puts(&b, m->msg_id);
+        textbuf_puts(&b, "\"}");
         if (b.overflow || ws_send(u->ws, WS_OP_TEXT, out, b.len) != 0) {
             push_wanted = 1;   /* the socket is full: a later pass goes on */
             return;

@@ -156,6 +156,7 @@ def test_register_is_idempotent_and_binds_the_identity_key(configured):
 
 def test_a_message_reaches_the_recipient_over_websocket_and_is_deleted_on_ack(configured):
     a, b = Client(configured).register(), Client(configured).register()
+    sent_ms = int(time.time() * 1000)
     st, _, doc = a.send(b, b"first")
     assert st == 200 and doc == {"ok": True, "queued": True, "delivered": False}
     got = run(receive(b, 1))
@@ -163,7 +164,10 @@ def test_a_message_reaches_the_recipient_over_websocket_and_is_deleted_on_ack(co
     m = got[0]
     assert m["from"] == a.id and m["to"] == b.id
     assert base64.b64decode(m["envelope"]["body"]) == b"first"
-    assert m["msgId"].startswith("dm_")
+    # The msg_id form of PROTOCOLS.md 5, dm_<ms>_<12 hex>: the deposit time in ms.
+    prefix, ms, tag = m["msgId"].split("_")
+    assert prefix == "dm" and len(tag) == 12 and int(tag, 16) >= 0, m["msgId"]
+    assert ms == str(int(ms)) and abs(int(ms) - sent_ms) < 60000, m["msgId"]
     assert run(receive(b, 1, timeout=1)) == []   # acked: gone
 
 
