@@ -50,6 +50,7 @@ static unsigned long n_lat, errors;
 static char first_error[160];   /* the first refused answer's status and body */
 static const char *ip;
 static int port;
+static double began_ms;      /* this run's start: an earlier run's leftovers are older */
 static char payload[65536];  /* base64-ish text (A..Z) of the body */
 static size_t body_bytes;
 
@@ -221,7 +222,10 @@ static void recipient_input(struct conn *c)
         mid = memmem(msg, len, "\"msgId\":\"", 9);
         if ((p[0] & 0x0f) == 1 && sid && mid) {
             sent = strtod(sid + 13, NULL);
-            sample(now_ms() - sent);
+            /* Acked either way; a message an earlier run left unacked
+             * (redelivered on connect) is not this run's sample. */
+            if (sent >= began_ms)
+                sample(now_ms() - sent);
             int n = snprintf(ack, sizeof(ack), "{\"type\":\"ack\",\"ids\":[\"%.*s\"]}",
                              (int)strcspn(mid + 9, "\""), mid + 9);
             ws_send_text(c->fd, ack, (size_t)n);
@@ -408,6 +412,7 @@ int main(int argc, char **argv)
                         "       bench-relay mqtt IP PORT SECONDS BODY_BYTES INFLIGHT\n");
         return 2;
     }
+    began_ms = now_ms();
     ip = argv[2];
     port = atoi(argv[3]);
     seconds = atof(argv[4]);
