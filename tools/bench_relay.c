@@ -235,23 +235,38 @@ static void recipient_input(struct conn *c)
     }
 }
 
-static int ws_open(int id)
+/* Opens recipient c's WebSocket. What follows the 101's head in the same
+ * read (a message waiting for the recipient is pushed at once) is kept as
+ * the start of its frames, not dropped: dropping it would cut a frame and
+ * the recipient would never find the next one. */
+static void ws_open(struct conn *c)
 {
-    char req[512], resp[1024];
-    int fd = dial(), n;
+    char req[512], *end = NULL;
+    size_t got = 0, head;
     ssize_t r;
+    int n;
 
+    c->fd = dial();
     n = snprintf(req, sizeof(req),
                  "GET /ws?client_id=br%d&ack=1 HTTP/1.1\r\nHost: b\r\nUpgrade: websocket\r\n"
                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                 "Sec-WebSocket-Version: 13\r\n\r\n", id);
-    send_all(fd, req, (size_t)n);
-    r = recv(fd, resp, sizeof(resp) - 1, 0);
-    if (r <= 0 || strncmp(resp, "HTTP/1.1 101", 12) != 0) {
-        fprintf(stderr, "bench-relay: websocket for br%d refused\n", id);
+                 "Sec-WebSocket-Version: 13\r\n\r\n", c->id);
+    send_all(c->fd, req, (size_t)n);
+    while (!end && got < sizeof(c->in)) {
+        r = recv(c->fd, c->in + got, sizeof(c->in) - got, 0);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        end = memmem(c->in, got, "\r\n\r\n", 4);
+    }
+    if (!end || strncmp(c->in, "HTTP/1.1 101", 12) != 0) {
+        fprintf(stderr, "bench-relay: websocket for br%d refused\n", c->id);
         exit(2);
     }
-    return fd;
+    head = (size_t)(end + 4 - c->in);
+    memmove(c->in, c->in + head, got - head);
+    c->in_len = got - head;
+    recipient_input(c);
 }
 
 /* --- mqtt ------------------------------------------------------------------ */
@@ -434,8 +449,10 @@ int main(int argc, char **argv)
                 return 2;
             }
         }
-        for (i = 0; i < n_recipients; i++)
-            conns[n_conns++] = (struct conn){ .fd = ws_open(i), .kind = 1, .id = i };
+        for (i = 0; i < n_recipients; i++) {
+            conns[n_conns] = (struct conn){ .kind = 1, .id = i };
+            ws_open(&conns[n_conns++]);
+        }
         for (i = 0; i < senders; i++)
             conns[n_conns++] = (struct conn){ .fd = dial(), .kind = 0, .id = i,
                                               .next_to = i % n_recipients };
