@@ -8,7 +8,10 @@
 # times beside bare flash operations (tools/bench_flash.c), Signal
 # operations/s with the scratch arena beside the C library's malloc
 # (tools/bench_signal.c), and mailbox replication's deposit latency and
-# delivery rate (tools/bench_repl). Needs root; results also in
+# delivery rate (tools/bench_repl); on the host board also the relay's
+# user-space instructions per message beside mosquitto's, both under
+# valgrind's callgrind (a count the machine's noise does not move). Needs
+# root; results also in
 # build/bench/results.txt. Included from the Makefile.
 #
 #   make bench [BENCH_SECONDS=n] [BENCH_BOARDS="host ..."]
